@@ -1,0 +1,1 @@
+"""Dramatiq middleware of the project, one behaviour per module."""

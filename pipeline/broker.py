@@ -1,0 +1,218 @@
+"""Dramatiq's Redis broker, taught to keep every message as a tracked job.
+
+``PipelineBroker`` keeps Dramatiq's API (actors, ``send``, middleware, the
+``dramatiq`` CLI) and replaces its storage: a message *is* a job record,
+enqueue/fetch/ack/nack are the project's Lua transitions, delays are durable
+in Redis instead of in worker memory, and idle workers block instead of poll.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import dramatiq
+import redis
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.message import Message
+from dramatiq.middleware import (
+    AgeLimit,
+    Callbacks,
+    Middleware,
+    Pipelines,
+    ShutdownNotifications,
+    TimeLimit,
+)
+from dramatiq.results import Results
+
+from pipeline import app
+from pipeline.consumer import JobConsumer
+from pipeline.errors import ConfigurationError, InvalidJobError
+from pipeline.options import MAX_PRIORITY
+from pipeline.queue import Queue
+from pipeline.results import JobResultBackend
+from pipeline.settings import Settings
+from pipeline.store import QueueStore
+
+#: Actor options the broker itself implements (job naming, keeping finished records).
+BROKER_ACTOR_OPTIONS = {"job_name", "catch_all", "remove_on_complete", "remove_on_fail", "stacktrace_limit"}
+
+
+def default_middleware() -> list[Middleware]:
+    """The middleware stack, in order.
+
+    Dramatiq's defaults come first, in Dramatiq's order, so its semantics hold
+    (age limits, time limits, shutdown notices, callbacks, pipelines).  Our
+    Retries replaces Dramatiq's: same options, plus Bull's attempts/backoff, and
+    it reschedules through the job store instead of enqueueing a copy.  Results
+    hands return values to the consumer, which stores them with the completion.
+    CurrentJob comes last so handlers see their job while every other
+    middleware's before-hooks have run.
+    """
+    from middleware.current_job import CurrentJob
+    from middleware.retries import Retries
+
+    return [
+        AgeLimit(),
+        TimeLimit(interval=100),
+        ShutdownNotifications(),
+        Callbacks(),
+        Pipelines(),
+        Retries(),
+        Results(backend=JobResultBackend(), store_results=True),
+        CurrentJob(),
+    ]
+
+
+class PipelineBroker(RedisBroker):  # type: ignore[misc]
+    """A Dramatiq Redis broker whose messages are tracked jobs."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings | None = None,
+        client: redis.Redis | None = None,
+        middleware: list[Middleware] | None = None,
+    ) -> None:
+        self.settings = settings or app.get_settings()
+        client = client or (app.get_client() if settings is None else None)
+        if client is None:
+            from pipeline.connection import make_client
+
+            client = make_client(self.settings)
+        super().__init__(
+            client=client,
+            namespace=f"{self.settings.namespace}:dramatiq",
+            middleware=default_middleware() if middleware is None else middleware,
+        )
+        self.actor_options |= BROKER_ACTOR_OPTIONS
+        self._lock = threading.Lock()
+        self._queues: dict[str, Queue] = {}
+        self.handlers: dict[tuple[str, str], str] = {}
+        self.catch_all: dict[str, str] = {}
+
+    # -- jobs and handlers -------------------------------------------------------------------
+
+    def queue(self, queue_name: str) -> Queue:
+        """The ``Queue`` of this broker's Redis for ``queue_name`` (cached)."""
+        with self._lock:
+            queue = self._queues.get(queue_name)
+            if queue is None:
+                queue = self._queues[queue_name] = Queue(queue_name, client=self.client, settings=self.settings)
+            return queue
+
+    def store(self, queue_name: str) -> QueueStore:
+        return self.queue(queue_name).store
+
+    def declare_actor(self, actor: dramatiq.Actor[Any, Any]) -> None:
+        job_name = actor.options.get("job_name") or actor.actor_name
+        key = (actor.queue_name, job_name)
+        existing = self.handlers.get(key)
+        if existing is not None and existing != actor.actor_name:
+            raise ConfigurationError(
+                f"job name {job_name!r} on queue {actor.queue_name!r} already has handler {existing!r}"
+            )
+        if actor.options.get("catch_all"):
+            current = self.catch_all.get(actor.queue_name)
+            if current is not None and current != actor.actor_name:
+                raise ConfigurationError(f"queue {actor.queue_name!r} already has catch-all {current!r}")
+            self.catch_all[actor.queue_name] = actor.actor_name
+        super().declare_actor(actor)
+        self.handlers[key] = actor.actor_name
+
+    def resolve_actor(self, queue_name: str, job_name: str) -> str | None:
+        """The actor that handles ``job_name`` on ``queue_name``: its own, else the catch-all."""
+        return self.handlers.get((queue_name, job_name)) or self.catch_all.get(queue_name)
+
+    def job_name_of(self, actor_name: str) -> str:
+        actor = self.actors.get(actor_name)
+        if actor is None:
+            return actor_name
+        return str(actor.options.get("job_name") or actor_name)
+
+    def default_time_limit(self) -> int:
+        for middleware in self.middleware:
+            if isinstance(middleware, TimeLimit):
+                return int(middleware.time_limit)
+        return 0
+
+    # -- Dramatiq's broker interface ---------------------------------------------------------
+
+    def consume(self, queue_name: str, prefetch: int = 1, timeout: int = 5000) -> JobConsumer:
+        return JobConsumer(self, queue_name, prefetch, timeout)
+
+    def declare_queue(self, queue_name: str) -> None:
+        # No ".DQ" delay queue: delayed jobs wait in Redis, not in worker memory.
+        if queue_name not in self.queues:
+            self.emit_before("declare_queue", queue_name)
+            self.queues.add(queue_name)
+            self.emit_after("declare_queue", queue_name)
+
+    def enqueue(self, message: Message[Any], *, delay: int | None = None) -> Message[Any]:
+        """Store ``message`` as a job (``actor.send`` lands here); its message id is the job id."""
+        options = message.options
+        if delay is None:
+            delay = options.get("delay") or 0
+        if isinstance(delay, bool) or not isinstance(delay, int) or delay < 0:
+            raise InvalidJobError(f"delay must be an int >= 0 (ms), got {delay!r}", queue=message.queue_name)
+        priority = options.get("priority") or 0
+        if isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= MAX_PRIORITY:
+            raise InvalidJobError(
+                f"priority must be an int from 0 to {MAX_PRIORITY}, got {priority!r}", queue=message.queue_name
+            )
+        job_name = self.job_name_of(message.actor_name)
+        stored = message if job_name == message.actor_name else message.copy(actor_name=job_name)
+        if delay:
+            stored = stored.copy(options={"delay": delay})
+        self.emit_before("enqueue", message, delay or None)
+        queue = self.queue(message.queue_name)
+        entry = (message.message_id, stored.encode().decode(), delay, priority, bool(options.get("lifo")))
+        queue._send([entry])
+        self.emit_after("enqueue", message, delay or None)
+        return message
+
+    def get_declared_delay_queues(self) -> set[str]:
+        return set()
+
+    def flush(self, queue_name: str) -> None:
+        queue = self.queue(queue_name)
+        queue.empty()
+        queue.clean(0, "completed")
+        queue.clean(0, "failed")
+
+    def flush_all(self) -> None:
+        for queue_name in self.queues:
+            self.flush(queue_name)
+
+    def join(self, queue_name: str, *, interval: int = 100, timeout: int | None = None) -> None:
+        """Wait until ``queue_name`` has no waiting, delayed or active job (for tests)."""
+        from dramatiq.errors import QueueJoinTimeout
+
+        deadline = None if timeout is None else time.monotonic() + timeout / 1000
+        queue = self.queue(queue_name)
+        while sum(queue.get_job_counts("waiting", "delayed", "active").values()):
+            if deadline is not None and time.monotonic() >= deadline:
+                raise QueueJoinTimeout(queue_name)
+            time.sleep(interval / 1000)
+
+
+_broker: PipelineBroker | None = None
+_broker_lock = threading.Lock()
+
+
+def get_broker() -> PipelineBroker:
+    """The process's broker, built on first use and installed as Dramatiq's global broker."""
+    global _broker
+    with _broker_lock:
+        if _broker is None:
+            _broker = PipelineBroker()
+            dramatiq.set_broker(_broker)
+        return _broker
+
+
+def set_broker(broker: PipelineBroker) -> None:
+    global _broker
+    with _broker_lock:
+        _broker = broker
+        dramatiq.set_broker(broker)

@@ -1,0 +1,211 @@
+"""The worker side of the broker: take jobs, report their outcome.
+
+A taken job is ``active`` in Redis at once, with a lock token; the outcome
+(complete, retry or fail) is written by one script that checks the token, so
+a late or duplicate report can never overwrite what another worker recorded.
+An idle consumer blocks on the queue's doorbell instead of polling.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import threading
+import time
+import traceback
+from typing import TYPE_CHECKING, Any
+
+import redis
+from dramatiq.broker import Consumer, MessageProxy
+from dramatiq.errors import ActorNotFound, ConnectionClosed
+from dramatiq.logging import get_logger
+from dramatiq.message import Message
+from dramatiq.middleware import SkipMessage, TimeLimitExceeded
+
+from pipeline.errors import UnknownJobNameError
+from pipeline.options import DEFAULT_STACKTRACE_LIMIT, keep_count
+from pipeline.store import Fetched, QueueStore, now_ms
+
+if TYPE_CHECKING:
+    from pipeline.broker import PipelineBroker
+
+
+class JobMessage(MessageProxy):
+    """A Dramatiq message proxy that knows its job: id, name, lock token and outcome.
+
+    Middleware fill in the outcome: ``retry_delay`` (Retries), ``job_result`` (Results).
+    """
+
+    def __init__(self, message: Message[Any], fetched: Fetched, job_name: str) -> None:
+        super().__init__(message)
+        self.job_id = fetched.job_id
+        self.token = fetched.token
+        self.attempts_made = fetched.attempts_made
+        self.job_name = job_name
+        self.retry_delay: int | None = None
+        self.job_result: Any = None
+        self.failure_reason: str | None = None
+
+
+class JobConsumer(Consumer):
+    """Takes jobs of one queue for one worker process."""
+
+    def __init__(self, broker: PipelineBroker, queue_name: str, prefetch: int, timeout: int) -> None:
+        self.logger = get_logger(__name__, type(self))
+        self.broker = broker
+        self.queue_name = queue_name
+        self.store: QueueStore = broker.store(queue_name)
+        # Dramatiq asks for twice its thread count; reserving that many would let a
+        # busy worker sit on jobs others could start, and blur global priorities.
+        self.prefetch = max(1, prefetch // 2) + broker.settings.prefetch
+        self.timeout = timeout
+        self.lock_ms = broker.settings.lock_duration_ms
+        self.cache: collections.deque[JobMessage] = collections.deque()
+        self.outstanding: dict[str, str] = {}
+        self.capacity = threading.Event()
+        self.next_due: int | None = None
+
+    @property
+    def outstanding_message_count(self) -> int:
+        return len(self.outstanding)
+
+    def __next__(self) -> MessageProxy | None:
+        try:
+            if self.cache:
+                return self.cache.popleft()
+            free = self.prefetch - len(self.outstanding)
+            if free <= 0:
+                self.capacity.wait(self.timeout / 1000)
+                self.capacity.clear()
+                return None
+            jobs, self.next_due = self.store.fetch(free, self.lock_ms)
+            if jobs:
+                for fetched in jobs:
+                    self.outstanding[fetched.job_id] = fetched.token
+                    self.cache.append(self._proxy(fetched))
+                return self.cache.popleft()
+            wait_s = self.timeout / 1000
+            if self.next_due is not None:
+                wait_s = min(wait_s, max(self.next_due - now_ms(), 1) / 1000)
+            self.store.wait_for_work(wait_s)
+            return None
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            # Dramatiq's consumer thread restarts the consumer on this error.
+            time.sleep(0.1)
+            raise ConnectionClosed(exc) from None
+
+    def _proxy(self, fetched: Fetched) -> JobMessage:
+        message = Message.decode(fetched.message)
+        job_name = message.actor_name
+        actor_name = self.broker.resolve_actor(self.queue_name, job_name)
+        if actor_name is not None and actor_name != job_name:
+            message = message.copy(actor_name=actor_name)
+        proxy = JobMessage(message, fetched, job_name)
+        if actor_name is None:
+            proxy.failure_reason = str(UnknownJobNameError(job_name, self.queue_name))
+        return proxy
+
+    def ack(self, message: MessageProxy) -> None:
+        assert isinstance(message, JobMessage)
+        try:
+            exception = message._exception
+            if message.retry_delay is not None:
+                reason, stack, limit = self._failure(message)
+                ok = self.store.retry(message.job_id, message.token, message.retry_delay, reason, stack, limit)
+            elif exception is not None and not isinstance(exception, SkipMessage):
+                # Without a Retries middleware Dramatiq would call this "done"; a job that raised failed.
+                ok = self._fail(message)
+            else:
+                try:
+                    result_json = json.dumps(message.job_result, separators=(",", ":"), allow_nan=False)
+                except (TypeError, ValueError) as exc:
+                    message.failure_reason = f"job result is not JSON-serialisable: {exc}"
+                    ok = self._fail(message)
+                else:
+                    keep = keep_count(self._option(message, "remove_on_complete", None))
+                    ok = self.store.complete(message.job_id, message.token, result_json, keep)
+            if not ok:
+                self.logger.warning(
+                    "Rejected the outcome of job %r (queue %r): this worker no longer holds it "
+                    "(removed, or reclaimed after its lock expired).",
+                    message.job_id,
+                    self.queue_name,
+                )
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            raise ConnectionClosed(exc) from None
+        finally:
+            self._release(message.job_id)
+
+    def nack(self, message: MessageProxy) -> None:
+        assert isinstance(message, JobMessage)
+        try:
+            if not self._fail(message):
+                self.logger.warning("Rejected the failure of job %r: no longer held.", message.job_id)
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            raise ConnectionClosed(exc) from None
+        finally:
+            self._release(message.job_id)
+
+    def requeue(self, messages: Any) -> None:
+        pairs = []
+        for message in messages:
+            job_id = getattr(message, "job_id", None)
+            token = self.outstanding.pop(job_id, None) if job_id else None
+            if job_id and token:
+                pairs.append((job_id, token))
+        if pairs:
+            self.logger.debug("Putting back %d unstarted jobs on queue %r.", len(pairs), self.queue_name)
+            self.store.requeue(pairs)
+        self.capacity.set()
+
+    def close(self) -> None:
+        cached = list(self.cache)
+        self.cache.clear()
+        if cached:
+            try:
+                self.requeue(cached)
+            except redis.RedisError:
+                self.logger.warning("Could not put back %d unstarted jobs.", len(cached), exc_info=True)
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _release(self, job_id: str) -> None:
+        self.outstanding.pop(job_id, None)
+        self.capacity.set()
+
+    def _option(self, message: JobMessage, name: str, default: Any) -> Any:
+        if name in message.options:
+            return message.options[name]
+        try:
+            return self.broker.get_actor(message.actor_name).options.get(name, default)
+        except ActorNotFound:
+            return default
+
+    def _fail(self, message: JobMessage) -> bool:
+        reason, stack, limit = self._failure(message)
+        keep = keep_count(self._option(message, "remove_on_fail", None))
+        return self.store.fail(message.job_id, message.token, reason, stack, limit, keep)
+
+    def _failure(self, message: JobMessage) -> tuple[str, str, int]:
+        limit = int(self._option(message, "stacktrace_limit", DEFAULT_STACKTRACE_LIMIT))
+        exception = message._exception
+        if message.failure_reason:
+            reason = message.failure_reason
+        elif isinstance(exception, TimeLimitExceeded):
+            reason = f"timeout of {self._time_limit(message)} ms exceeded"
+        elif exception is not None:
+            reason = str(exception) or type(exception).__name__
+        else:
+            reason = "failed"
+        stack = ""
+        if exception is not None and limit > 0:
+            stack = "".join(traceback.format_exception(exception, limit=-limit))
+        elif limit > 0:
+            stack = reason
+        return reason, stack, limit
+
+    def _time_limit(self, message: JobMessage) -> int:
+        limit = self._option(message, "time_limit", None)
+        if limit is None:
+            limit = self.broker.default_time_limit()
+        return int(limit)

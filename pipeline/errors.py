@@ -1,0 +1,90 @@
+"""One error hierarchy for the whole project.
+
+Every error the project raises on purpose derives from :class:`PipelineError`.
+Dramatiq's own control-flow exceptions (``Retry``, ``SkipMessage``) are reused,
+not re-invented.
+"""
+
+from __future__ import annotations
+
+
+class PipelineError(Exception):
+    """Root of every error raised by the project."""
+
+
+class ConfigurationError(PipelineError):
+    """A setting or environment variable has an invalid value."""
+
+
+class RedisUnavailableError(PipelineError):
+    """Redis could not be reached at the configured address."""
+
+    def __init__(self, address: str, detail: str) -> None:
+        self.address = address
+        super().__init__(
+            f"cannot reach Redis at {address}: {detail}. Start one with "
+            f"'redis-server --port {address.rsplit(':', 1)[-1]}' (or set REDIS_URL / "
+            f"REDIS_HOST and REDIS_PORT to a running server)."
+        )
+
+
+class InvalidJobError(PipelineError):
+    """A job's name, data or options were rejected by ``add()``; nothing was enqueued."""
+
+    def __init__(self, message: str, *, queue: str | None = None, field: str | None = None) -> None:
+        self.queue = queue
+        self.field = field
+        super().__init__(message)
+
+
+class JobNotFoundError(PipelineError):
+    """No job with this id exists (any more) in the queue."""
+
+    def __init__(self, job_id: str, queue: str) -> None:
+        self.job_id = job_id
+        self.queue = queue
+        super().__init__(f"job {job_id!r} not found in queue {queue!r}")
+
+
+class JobStateError(PipelineError):
+    """The job is not in a state that allows the requested operation."""
+
+    def __init__(self, job_id: str, queue: str, state: str, operation: str) -> None:
+        self.job_id = job_id
+        self.queue = queue
+        self.state = state
+        self.operation = operation
+        super().__init__(f"cannot {operation} job {job_id!r} of queue {queue!r}: it is {state}")
+
+
+class JobFailedError(PipelineError):
+    """``wait_until_finished`` saw the job fail; carries its failed reason."""
+
+    def __init__(self, job_id: str, queue: str, reason: str) -> None:
+        self.job_id = job_id
+        self.queue = queue
+        self.reason = reason
+        super().__init__(f"job {job_id!r} of queue {queue!r} failed: {reason}")
+
+
+class JobTimeoutError(PipelineError):
+    """Waiting for a job, or a job attempt itself, ran past its time limit."""
+
+    def __init__(self, job_id: str, queue: str, timeout_ms: int) -> None:
+        self.job_id = job_id
+        self.queue = queue
+        self.timeout_ms = timeout_ms
+        super().__init__(f"job {job_id!r} of queue {queue!r}: timeout of {timeout_ms} ms exceeded")
+
+
+class UnknownJobNameError(PipelineError):
+    """A worker took a job whose name has no handler and the queue has no catch-all."""
+
+    def __init__(self, job_name: str, queue: str) -> None:
+        self.job_name = job_name
+        self.queue = queue
+        super().__init__(f"no handler for job name {job_name!r} on queue {queue!r} (and no catch-all)")
+
+
+class UnrecoverableError(PipelineError):
+    """Raised by a handler to fail its job at once, without using the remaining attempts."""

@@ -1,0 +1,190 @@
+"""The job record, as every process sees it."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from pipeline.errors import JobFailedError, JobNotFoundError, JobStateError, JobTimeoutError
+from pipeline.options import encode_json
+from pipeline.store import decode_json
+
+if TYPE_CHECKING:
+    from pipeline.queue import Queue
+
+
+class JobState(StrEnum):
+    """Where a job is in its life (Bull's vocabulary)."""
+
+    WAITING = "waiting"
+    DELAYED = "delayed"
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+@dataclass
+class Job:
+    """One job and its record.
+
+    Attributes:
+        id: the job id; for a plain ``actor.send`` it is the Dramatiq message id.
+        name: the job name (Bull's), which selects the handler on the queue.
+        queue_name: the queue it belongs to.
+        data: the JSON object given to ``add``; the handler's keyword arguments.
+        opts: the options it was added with (normalised, Bull's names in snake_case).
+        state: the state when this object was read (``get_state()`` asks again).
+        attempts_made: attempts that have finished (failed, retried or completed).
+        progress: the last value given to ``update_progress`` (number or JSON value).
+        result: the handler's return value, once completed.
+        failed_reason: the last failed attempt's error text.
+        stacktrace: stack traces of the newest failed attempts (at most ``stacktrace_limit``).
+        timestamp: when it was added (epoch ms).
+        processed_on: when its current/last attempt started (epoch ms).
+        finished_on: when it completed or failed (epoch ms).
+        delay: the delay it was added with (ms).
+        priority: its priority (1 highest; 0 none).
+    """
+
+    id: str
+    name: str
+    queue_name: str
+    data: dict[str, Any]
+    opts: dict[str, Any]
+    state: JobState
+    attempts_made: int = 0
+    progress: Any = 0
+    result: Any = None
+    failed_reason: str | None = None
+    stacktrace: list[str] = field(default_factory=list)
+    timestamp: int = 0
+    processed_on: int | None = None
+    finished_on: int | None = None
+    delay: int = 0
+    priority: int = 0
+    _queue: Queue | None = field(default=None, repr=False, compare=False)
+    _token: str | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def from_record(cls, queue: Queue, record: dict[str, str]) -> Job:
+        message = json.loads(record["msg"])
+        opts = dict(message.get("options") or {})
+        if "time_limit" in opts:
+            opts["timeout"] = opts.pop("time_limit")
+        return cls(
+            id=message["message_id"],
+            name=message["actor_name"],
+            queue_name=message["queue_name"],
+            data=message.get("kwargs") or {},
+            opts=opts,
+            state=JobState(record["state"]),
+            attempts_made=int(record.get("attempts_made") or 0),
+            progress=decode_json(record.get("progress")) or 0,
+            result=decode_json(record.get("result")),
+            failed_reason=record.get("failed_reason"),
+            stacktrace=decode_json(record.get("stacktrace")) or [],
+            timestamp=int(message.get("message_timestamp") or 0),
+            processed_on=_int_or_none(record.get("processed_on")),
+            finished_on=_int_or_none(record.get("finished_on")),
+            delay=int(opts.get("delay") or 0),
+            priority=int(record.get("priority") or 0),
+            _queue=queue,
+        )
+
+    @property
+    def queue(self) -> Queue:
+        if self._queue is None:
+            raise JobStateError(self.id, self.queue_name, self.state, "use a detached")
+        return self._queue
+
+    def as_dict(self) -> dict[str, Any]:
+        """The record as plain JSON-ready values (for the API)."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "queue_name": self.queue_name,
+            "data": self.data,
+            "opts": self.opts,
+            "state": str(self.state),
+            "attempts_made": self.attempts_made,
+            "progress": self.progress,
+            "result": self.result,
+            "failed_reason": self.failed_reason,
+            "stacktrace": self.stacktrace,
+            "timestamp": self.timestamp,
+            "processed_on": self.processed_on,
+            "finished_on": self.finished_on,
+            "delay": self.delay,
+            "priority": self.priority,
+        }
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def reload(self) -> Job:
+        """Read the record again; raises :class:`JobNotFoundError` when it is gone."""
+        fresh = self.queue.get_job(self.id)
+        if fresh is None:
+            raise JobNotFoundError(self.id, self.queue_name)
+        fresh._token = self._token
+        return fresh
+
+    def get_state(self) -> JobState | None:
+        """The job's state now, or ``None`` when the job no longer exists."""
+        fresh = self.queue.get_job(self.id)
+        return None if fresh is None else fresh.state
+
+    def get_logs(self, start: int = 0, end: int = -1) -> list[str]:
+        return self.queue.get_job_logs(self.id, start, end)
+
+    def wait_until_finished(self, timeout: float | None = None) -> Any:
+        """Block until the job completes (return its result) or fails (raise :class:`JobFailedError`).
+
+        ``timeout`` is in seconds; past it :class:`JobTimeoutError` is raised.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        pause = 0.005
+        while True:
+            fresh = self.queue.get_job(self.id)
+            if fresh is None:
+                raise JobNotFoundError(self.id, self.queue_name)
+            if fresh.state is JobState.COMPLETED:
+                return fresh.result
+            if fresh.state is JobState.FAILED:
+                raise JobFailedError(self.id, self.queue_name, fresh.failed_reason or "")
+            if deadline is not None and time.monotonic() >= deadline:
+                raise JobTimeoutError(self.id, self.queue_name, int((timeout or 0) * 1000))
+            time.sleep(pause)
+            pause = min(pause * 2, 0.1)
+
+    # -- changing ---------------------------------------------------------------------------
+
+    def remove(self) -> None:
+        """Delete the job and its logs; a waiting or delayed job then never runs.
+
+        Raises :class:`JobStateError` when a worker holds it (active).
+        """
+        self.queue.remove_job(self.id)
+
+    def retry(self) -> None:
+        """Move a failed job back to waiting (Bull's ``job.retry()``)."""
+        self.queue.retry_job(self.id)
+
+    def log(self, line: str) -> int:
+        """Append a line to the job's logs; returns the number of lines."""
+        return self.queue.add_job_log(self.id, str(line))
+
+    def update_progress(self, value: Any) -> None:
+        """Store progress (a number or a JSON value) on the running job."""
+        encoded = encode_json(value, "progress", self.queue_name)
+        if self._token is None:
+            raise JobStateError(self.id, self.queue_name, self.state, "update progress of a not running")
+        if not self.queue.store.update_progress(self.id, self._token, encoded):
+            raise JobStateError(self.id, self.queue_name, "no longer held by this worker", "update")
+        self.progress = value
+
+
+def _int_or_none(raw: str | None) -> int | None:
+    return None if raw in (None, "") else int(float(raw))

@@ -1,0 +1,78 @@
+"""Every Redis key name the project uses, in one module.
+
+A queue's keys all carry the ``{queue}`` hash tag, so they share one cluster
+slot and a Lua script may touch any of them.  Job records live at
+``<ns>:{<queue>}:j:<id>``; scripts that need a job key from an id get the
+``<ns>:{<queue>}:j:`` prefix as an argument (same slot, so cluster-safe).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class QueueKeys:
+    """Key names of one queue.
+
+    Attributes:
+        wait: list of waiting job ids without priority (LPUSH in, RPOP out).
+        prioritized: sorted set of waiting prioritized job ids (lowest score first).
+        delayed: sorted set of delayed job ids scored by due time (epoch ms).
+        active: sorted set of running job ids scored by lock expiry (epoch ms).
+        completed: sorted set of completed job ids scored by finish time.
+        failed: sorted set of failed job ids scored by finish time.
+        meta: hash of queue settings (paused, limiter, ...).
+        marker: list a blocked worker waits on; pushed when work may be ready.
+        events: stream of lifecycle events.
+        seq: counter giving prioritized jobs their FIFO order within a level.
+        job_prefix: prefix of job record keys (append the job id).
+        logs_prefix: prefix of job log lists (append the job id).
+    """
+
+    wait: str
+    prioritized: str
+    delayed: str
+    active: str
+    completed: str
+    failed: str
+    meta: str
+    marker: str
+    events: str
+    seq: str
+    job_prefix: str
+    logs_prefix: str
+
+    @classmethod
+    def for_queue(cls, namespace: str, queue: str) -> QueueKeys:
+        base = f"{namespace}:{{{queue}}}:"
+        return cls(
+            wait=base + "wait",
+            prioritized=base + "prio",
+            delayed=base + "delayed",
+            active=base + "active",
+            completed=base + "completed",
+            failed=base + "failed",
+            meta=base + "meta",
+            marker=base + "marker",
+            events=base + "events",
+            seq=base + "seq",
+            job_prefix=base + "j:",
+            logs_prefix=base + "logs:",
+        )
+
+    def job(self, job_id: str) -> str:
+        return self.job_prefix + job_id
+
+    def logs(self, job_id: str) -> str:
+        return self.logs_prefix + job_id
+
+
+def queues_set(namespace: str) -> str:
+    """Set of every queue name ever declared (for dashboards and discovery)."""
+    return f"{namespace}:queues"
+
+
+def workers_hash(namespace: str) -> str:
+    """Hash of live worker processes: worker id -> JSON description."""
+    return f"{namespace}:workers"

@@ -1,0 +1,279 @@
+"""Bull's Queue API, spelled the Python way.
+
+A producer needs only queue and job names: it never imports the actors.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import dramatiq
+import redis
+
+from pipeline import app
+from pipeline.connection import translate_errors
+from pipeline.errors import InvalidJobError, JobNotFoundError, JobStateError
+from pipeline.job import Job, JobState
+from pipeline.keys import queues_set
+from pipeline.options import check_data, validate_name, validate_options, validate_queue_name
+from pipeline.settings import Settings
+from pipeline.store import STATES, QueueStore, now_ms
+
+_Entry = tuple[str, str, int, int, bool]
+
+
+class Queue:
+    """A named queue: add jobs, query them, manage the queue.
+
+    ``Queue("email")`` uses the process's settings and Redis client; pass
+    ``client=`` / ``settings=`` to use others.
+    """
+
+    def __init__(
+        self, name: str, *, client: redis.Redis | None = None, settings: Settings | None = None
+    ) -> None:
+        self.name = validate_queue_name(name)
+        self.settings = settings or app.get_settings()
+        self.client = client or (app.get_client() if settings is None else _client_for(settings))
+        self.store = QueueStore(self.client, app.scripts_for(self.client), self.settings.namespace, name)
+        self._registered = False
+
+    def __repr__(self) -> str:
+        return f"Queue({self.name!r})"
+
+    # -- adding ------------------------------------------------------------------------------
+
+    def add(self, name: str, data: Mapping[str, Any] | None = None, **opts: Any) -> Job:
+        """Add one job; returns it (or the existing job when ``job_id`` is taken)."""
+        job, entry = self._prepare(name, data, opts)
+        created = self._send([entry])[0]
+        return job if created else self._existing(job.id)
+
+    def add_bulk(self, jobs: Iterable[Mapping[str, Any]]) -> list[Job]:
+        """Add many jobs in one round trip.  Every job is checked before any is added."""
+        prepared: list[tuple[Job, _Entry]] = []
+        for index, spec in enumerate(jobs):
+            if not isinstance(spec, Mapping):
+                raise InvalidJobError(f"add_bulk item {index} must be a mapping", queue=self.name)
+            unknown = set(spec) - {"name", "data", "opts"}
+            if unknown:
+                raise InvalidJobError(
+                    f"add_bulk item {index} has unknown keys {sorted(unknown)}", queue=self.name
+                )
+            opts = spec.get("opts") or {}
+            if not isinstance(opts, Mapping):
+                raise InvalidJobError(f"add_bulk item {index}: 'opts' must be a mapping", queue=self.name)
+            try:
+                prepared.append(self._prepare(spec.get("name"), spec.get("data"), dict(opts)))
+            except InvalidJobError as exc:
+                raise InvalidJobError(f"add_bulk item {index}: {exc}", queue=self.name, field=exc.field) from None
+        if not prepared:
+            return []
+        created = self._send([entry for _, entry in prepared])
+        return [job if ok else self._existing(job.id) for (job, _), ok in zip(prepared, created, strict=True)]
+
+    def _prepare(self, name: Any, data: Any, opts: dict[str, Any]) -> tuple[Job, _Entry]:
+        name = validate_name(name, self.name)
+        data = check_data(dict(data) if isinstance(data, Mapping) else data, self.name)
+        options = validate_options(opts, self.name) if opts else {}
+        if "repeat" in options:
+            raise InvalidJobError(
+                "option 'repeat' needs the scheduler, which this version does not ship", queue=self.name,
+                field="repeat",
+            )
+        job_id = options.pop("job_id", None) or str(uuid.uuid4())
+        if "timeout" in options:
+            options["time_limit"] = options.pop("timeout")
+        timestamp = now_ms()
+        message = {
+            "queue_name": self.name,
+            "actor_name": name,
+            "args": [],
+            "kwargs": data,
+            "options": options,
+            "message_id": job_id,
+            "message_timestamp": timestamp,
+        }
+        try:
+            encoded = dramatiq.get_encoder().encode(message).decode()
+        except (TypeError, ValueError) as exc:
+            raise InvalidJobError(f"job data is not JSON-serialisable: {exc}", queue=self.name, field="data") from None
+        if len(encoded) > self.settings.max_data_bytes:
+            raise InvalidJobError(
+                f"job {name!r} is {len(encoded)} bytes encoded, over the limit of "
+                f"{self.settings.max_data_bytes} (PIPELINE_MAX_DATA_BYTES); store large payloads "
+                "elsewhere and pass a key",
+                queue=self.name,
+                field="data",
+            )
+        delay = int(options.get("delay", 0))
+        priority = int(options.get("priority", 0))
+        job = Job(
+            id=job_id,
+            name=name,
+            queue_name=self.name,
+            data=data,
+            opts={("timeout" if k == "time_limit" else k): v for k, v in options.items()},
+            state=JobState.DELAYED if delay > 0 else JobState.WAITING,
+            timestamp=timestamp,
+            delay=delay,
+            priority=priority,
+            _queue=self,
+        )
+        return job, (job_id, encoded, delay, priority, bool(options.get("lifo", False)))
+
+    @translate_errors
+    def _send(self, entries: Sequence[_Entry]) -> list[int]:
+        if self._registered and len(entries) <= 1000:
+            return self.store.add(entries)
+        pipe = self.client.pipeline(transaction=False)
+        if not self._registered:
+            pipe.sadd(queues_set(self.settings.namespace), self.name)
+        for start in range(0, len(entries), 1000):
+            keys, args = self.store.add_args(entries[start : start + 1000])
+            self.store.scripts("add", keys, args, client=pipe)
+        replies = pipe.execute()
+        self._registered = True
+        created: list[int] = []
+        for reply in replies[-((len(entries) + 999) // 1000) :]:
+            created += reply
+        return created
+
+    def _existing(self, job_id: str) -> Job:
+        job = self.get_job(job_id)
+        if job is None:  # removed between our add and this read
+            raise JobNotFoundError(job_id, self.name)
+        return job
+
+    # -- reading -----------------------------------------------------------------------------
+
+    @translate_errors
+    def get_job(self, job_id: str) -> Job | None:
+        record = self.store.records([str(job_id)])[0]
+        return None if record is None else Job.from_record(self, record)
+
+    @translate_errors
+    def get_jobs(
+        self, states: str | Sequence[str] | None = None, start: int = 0, end: int = -1, asc: bool = False
+    ) -> list[Job]:
+        """Jobs in the given states; ``start``/``end`` page each state's listing (newest first unless ``asc``)."""
+        wanted = _states(states)
+        ids: list[str] = []
+        for state in wanted:
+            ids += self.store.ids(state, start, end, asc)
+        return [Job.from_record(self, r) for r in self.store.records(ids) if r is not None]
+
+    @translate_errors
+    def get_job_counts(self, *states: str) -> dict[str, int]:
+        """Number of jobs per state, O(1) each."""
+        return self.store.counts(_states(states or None))
+
+    def get_waiting_count(self) -> int:
+        return self.get_job_counts("waiting")["waiting"]
+
+    def get_active_count(self) -> int:
+        return self.get_job_counts("active")["active"]
+
+    def get_delayed_count(self) -> int:
+        return self.get_job_counts("delayed")["delayed"]
+
+    def get_completed_count(self) -> int:
+        return self.get_job_counts("completed")["completed"]
+
+    def get_failed_count(self) -> int:
+        return self.get_job_counts("failed")["failed"]
+
+    @translate_errors
+    def get_job_logs(self, job_id: str, start: int = 0, end: int = -1) -> list[str]:
+        return self.store.logs(str(job_id), start, end)
+
+    # -- managing ----------------------------------------------------------------------------
+
+    @translate_errors
+    def add_job_log(self, job_id: str, line: str) -> int:
+        return self.store.add_log(str(job_id), line)
+
+    @translate_errors
+    def remove_job(self, job_id: str) -> None:
+        outcome = self.store.remove(str(job_id))
+        if outcome == 0:
+            raise JobNotFoundError(str(job_id), self.name)
+        if outcome == -2:
+            raise JobStateError(str(job_id), self.name, "active", "remove")
+
+    @translate_errors
+    def retry_job(self, job_id: str) -> None:
+        outcome = self.store.retry_failed(str(job_id))
+        if outcome == 0:
+            raise JobNotFoundError(str(job_id), self.name)
+        if outcome == -3:
+            job = self.get_job(str(job_id))
+            raise JobStateError(str(job_id), self.name, job.state if job else "gone", "retry")
+
+    @translate_errors
+    def clean(self, grace: int = 0, status: str = "completed", limit: int | None = None) -> list[str]:
+        """Delete ``status`` jobs (completed or failed) that finished more than ``grace`` ms ago."""
+        if status not in ("completed", "failed"):
+            raise InvalidJobError(f"clean status must be 'completed' or 'failed', got {status!r}", queue=self.name)
+        if isinstance(grace, bool) or not isinstance(grace, int) or grace < 0:
+            raise InvalidJobError(f"clean grace must be an int >= 0 (ms), got {grace!r}", queue=self.name)
+        cutoff = now_ms() - grace
+        removed: list[str] = []
+        while limit is None or len(removed) < limit:
+            batch = 1000 if limit is None else min(1000, limit - len(removed))
+            ids = self.store.clean(cutoff, status, batch)
+            removed += ids
+            if len(ids) < batch:
+                break
+        return removed
+
+    @translate_errors
+    def empty(self) -> int:
+        """Delete every waiting and delayed job (Bull's ``empty()``); returns how many."""
+        total = 0
+        while n := self.store.drain(1000):
+            total += n
+        return total
+
+    @translate_errors
+    def pause(self) -> None:
+        """Stop every worker from starting jobs of this queue; running jobs finish."""
+        self.store.set_meta(paused="1")
+
+    @translate_errors
+    def resume(self) -> None:
+        self.client.hdel(self.store.keys.meta, "paused")
+        self.client.lpush(self.store.keys.marker, *(["1"] * 64))
+        self.client.ltrim(self.store.keys.marker, 0, 63)
+
+    @translate_errors
+    def is_paused(self) -> bool:
+        return self.client.hget(self.store.keys.meta, "paused") == b"1"
+
+
+def _states(states: str | Sequence[str] | None) -> list[str]:
+    if states is None:
+        return list(STATES)
+    if isinstance(states, str):
+        states = [states]
+    out = []
+    for state in states:
+        if state not in STATES:
+            raise InvalidJobError(f"unknown job state {state!r} (one of {', '.join(STATES)})")
+        out.append(state)
+    return out
+
+
+_clients: dict[str, redis.Redis] = {}
+
+
+def _client_for(settings: Settings) -> redis.Redis:
+    url = settings.resolved_redis_url()
+    client = _clients.get(url)
+    if client is None:
+        from pipeline.connection import make_client
+
+        client = _clients[url] = make_client(settings)
+    return client

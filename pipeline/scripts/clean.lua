@@ -1,0 +1,16 @@
+--[[
+  clean: delete up to `limit` finished jobs of one state that finished before
+  a cutoff (Bull's queue.clean(grace, status)).
+
+  KEYS[1] completed or failed zset
+
+  ARGV[1] cutoff (epoch ms)   ARGV[2] limit   ARGV[3] job key prefix   ARGV[4] logs prefix
+
+  Returns: the ids deleted.
+]]
+local ids = redis.call("ZRANGEBYSCORE", KEYS[1], "-inf", ARGV[1], "LIMIT", 0, tonumber(ARGV[2]))
+for _, job_id in ipairs(ids) do
+  redis.call("DEL", ARGV[3] .. job_id, ARGV[4] .. job_id)
+  redis.call("ZREM", KEYS[1], job_id)
+end
+return ids

@@ -1,0 +1,31 @@
+--[[
+  drain: delete up to `limit` waiting and delayed jobs (Bull's queue.empty()).
+  Called in a loop until it returns 0, so a huge queue never blocks Redis long.
+
+  KEYS[1] wait list   KEYS[2] prioritized zset   KEYS[3] delayed zset
+
+  ARGV[1] limit   ARGV[2] job key prefix   ARGV[3] logs prefix
+
+  Returns: number of jobs deleted.
+]]
+local limit = tonumber(ARGV[1])
+local deleted = 0
+local function drop(job_id)
+  redis.call("DEL", ARGV[2] .. job_id, ARGV[3] .. job_id)
+  deleted = deleted + 1
+end
+while deleted < limit do
+  local job_id = redis.call("RPOP", KEYS[1])
+  if not job_id then break end
+  drop(job_id)
+end
+for _, key in ipairs({KEYS[2], KEYS[3]}) do
+  if deleted < limit then
+    local ids = redis.call("ZRANGE", key, 0, limit - deleted - 1)
+    for _, job_id in ipairs(ids) do
+      redis.call("ZREM", key, job_id)
+      drop(job_id)
+    end
+  end
+end
+return deleted

@@ -1,0 +1,43 @@
+--[[
+  remove: delete a job that is not running, whatever its state, so it never runs.
+
+  KEYS[1] job key   KEYS[2] job logs   KEYS[3] wait list   KEYS[4] prioritized zset
+  KEYS[5] delayed zset   KEYS[6] completed zset   KEYS[7] failed zset
+
+  ARGV[1] job id
+
+  Returns: 1 removed; 0 no such job; -2 the job is active (locked by a worker).
+]]
+--- @include "pending_record"
+
+local job_key = KEYS[1]
+local job_id = ARGV[1]
+local kind = redis.call("TYPE", job_key)["ok"]
+local state, prio
+if kind == "string" then
+  local letter, p = parse_pending(redis.call("GET", job_key))
+  state = (letter == "d") and "delayed" or "waiting"
+  prio = p
+elseif kind == "hash" then
+  local fields = redis.call("HMGET", job_key, "state", "priority")
+  state, prio = fields[1], tonumber(fields[2]) or 0
+else
+  return 0
+end
+if state == "active" then
+  return -2
+elseif state == "waiting" then
+  if prio > 0 then
+    redis.call("ZREM", KEYS[4], job_id)
+  else
+    redis.call("LREM", KEYS[3], 1, job_id)
+  end
+elseif state == "delayed" then
+  redis.call("ZREM", KEYS[5], job_id)
+elseif state == "completed" then
+  redis.call("ZREM", KEYS[6], job_id)
+elseif state == "failed" then
+  redis.call("ZREM", KEYS[7], job_id)
+end
+redis.call("DEL", job_key, KEYS[2])
+return 1

@@ -1,0 +1,29 @@
+--[[
+  retry_failed: failed -> waiting (Bull's job.retry()).  attempts_made is kept,
+  so the job gets one more attempt beyond those it used.
+
+  KEYS[1] job key   KEYS[2] failed zset   KEYS[3] wait list   KEYS[4] prioritized zset
+  KEYS[5] marker list   KEYS[6] priority seq
+
+  ARGV[1] job id
+
+  Returns: 1 done; 0 no such job; -3 the job is not failed.
+]]
+--- @include "push_waiting"
+--- @include "wake"
+
+local job_key = KEYS[1]
+if redis.call("TYPE", job_key)["ok"] ~= "hash" then
+  if redis.call("EXISTS", job_key) == 0 then return 0 end
+  return -3
+end
+local fields = redis.call("HMGET", job_key, "state", "priority")
+if fields[1] ~= "failed" then
+  return -3
+end
+redis.call("ZREM", KEYS[2], ARGV[1])
+redis.call("HSET", job_key, "state", "waiting")
+redis.call("HDEL", job_key, "finished_on", "processed_on", "failed_reason", "stacktrace")
+push_waiting(KEYS[3], KEYS[4], KEYS[6], ARGV[1], tonumber(fields[2]) or 0, false)
+wake(KEYS[5])
+return 1

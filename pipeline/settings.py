@@ -1,0 +1,155 @@
+"""Every setting of the project, read from the environment in one place.
+
+Redis: ``REDIS_URL`` wins when set (``redis://`` or ``rediss://`` for TLS);
+otherwise ``REDIS_HOST`` / ``REDIS_PORT`` / ``REDIS_PASSWORD`` / ``REDIS_DB``
+(``REDIS_TLS=1`` for TLS), as in Bull's ``forRoot({redis: {...}})``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from typing import Any
+from urllib.parse import quote
+
+from pipeline.errors import ConfigurationError
+
+
+def _env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigurationError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigurationError(f"{name} must be a boolean (1/0, true/false), got {raw!r}")
+
+
+def _env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The whole configuration.  Build it with :meth:`from_env`.
+
+    Attributes:
+        redis_url: explicit Redis URL (``REDIS_URL``); empty means "build from host/port".
+        redis_host, redis_port, redis_password, redis_db, redis_tls: the parts.
+        namespace: prefix of every Redis key the project writes (``PIPELINE_NAMESPACE``).
+        embedded_redis: start a private redis-server when none is configured and none
+            answers on localhost (``PIPELINE_EMBEDDED_REDIS``, default on).
+        max_data_bytes: largest encoded job accepted by ``add()`` (``PIPELINE_MAX_DATA_BYTES``).
+        prefetch: jobs a worker process reserves per queue beyond its threads
+            (``PIPELINE_PREFETCH``, default 1): small, so priorities hold globally.
+        lock_duration_ms: how long a running job's lock lasts without renewal.
+        stalled_interval_ms: how often workers look for expired locks.
+        max_stalled_count: stalls a job survives before it fails.
+        events_max_len: approximate cap of each queue's event stream.
+        smtp_*: outgoing mail server; ``mail_from`` the sender address.
+        storage_backend: ``local`` (files under ``storage_dir``) or ``s3``.
+        s3_*: bucket, endpoint (any S3-compatible server) and region.
+        database_url: SQLAlchemy URL of the campaign database.
+    """
+
+    redis_url: str = ""
+    redis_host: str = "127.0.0.1"
+    redis_port: int = 6379
+    redis_password: str = ""
+    redis_db: int = 0
+    redis_tls: bool = False
+    namespace: str = "pl"
+    embedded_redis: bool = True
+    max_data_bytes: int = 512 * 1024
+    prefetch: int = 1
+    lock_duration_ms: int = 30_000
+    stalled_interval_ms: int = 30_000
+    max_stalled_count: int = 1
+    events_max_len: int = 10_000
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    smtp_tls: bool = False
+    smtp_timeout_s: int = 30
+    mail_from: str = "no-reply@example.com"
+    storage_backend: str = "local"
+    storage_dir: str = "var/storage"
+    s3_bucket: str = "pipeline"
+    s3_endpoint_url: str = ""
+    s3_region: str = "us-east-1"
+    s3_presign_expiry_s: int = 3600
+    database_url: str = "sqlite:///var/pipeline.db"
+    redis_explicit: bool = field(default=False, compare=False)
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        explicit = any(os.environ.get(n) for n in ("REDIS_URL", "REDIS_HOST", "REDIS_PORT"))
+        backend = _env_str("STORAGE_BACKEND", "local").lower()
+        if backend not in {"local", "s3"}:
+            raise ConfigurationError(f"STORAGE_BACKEND must be 'local' or 's3', got {backend!r}")
+        return cls(
+            redis_url=_env_str("REDIS_URL"),
+            redis_host=_env_str("REDIS_HOST", "127.0.0.1"),
+            redis_port=_env_int("REDIS_PORT", 6379, minimum=1),
+            redis_password=_env_str("REDIS_PASSWORD"),
+            redis_db=_env_int("REDIS_DB", 0),
+            redis_tls=_env_bool("REDIS_TLS", False),
+            namespace=_env_str("PIPELINE_NAMESPACE", "pl") or "pl",
+            embedded_redis=_env_bool("PIPELINE_EMBEDDED_REDIS", True),
+            max_data_bytes=_env_int("PIPELINE_MAX_DATA_BYTES", 512 * 1024, minimum=1),
+            prefetch=_env_int("PIPELINE_PREFETCH", 1),
+            lock_duration_ms=_env_int("PIPELINE_LOCK_DURATION_MS", 30_000, minimum=100),
+            stalled_interval_ms=_env_int("PIPELINE_STALLED_INTERVAL_MS", 30_000, minimum=50),
+            max_stalled_count=_env_int("PIPELINE_MAX_STALLED_COUNT", 1),
+            events_max_len=_env_int("PIPELINE_EVENTS_MAX_LEN", 10_000, minimum=1),
+            smtp_host=_env_str("SMTP_HOST", "127.0.0.1"),
+            smtp_port=_env_int("SMTP_PORT", 25, minimum=1),
+            smtp_user=_env_str("SMTP_USER"),
+            smtp_password=_env_str("SMTP_PASSWORD"),
+            smtp_starttls=_env_bool("SMTP_STARTTLS", False),
+            smtp_tls=_env_bool("SMTP_TLS", False),
+            smtp_timeout_s=_env_int("SMTP_TIMEOUT_S", 30, minimum=1),
+            mail_from=_env_str("MAIL_FROM", "no-reply@example.com"),
+            storage_backend=backend,
+            storage_dir=_env_str("STORAGE_DIR", "var/storage"),
+            s3_bucket=_env_str("S3_BUCKET", "pipeline"),
+            s3_endpoint_url=_env_str("S3_ENDPOINT_URL"),
+            s3_region=_env_str("S3_REGION", _env_str("AWS_DEFAULT_REGION", "us-east-1")),
+            s3_presign_expiry_s=_env_int("S3_PRESIGN_EXPIRY_S", 3600, minimum=1),
+            database_url=_env_str("DATABASE_URL", "sqlite:///var/pipeline.db"),
+            redis_explicit=explicit,
+        )
+
+    def resolved_redis_url(self) -> str:
+        """The Redis URL these settings point at (``REDIS_URL`` or built from the parts)."""
+        if self.redis_url:
+            return self.redis_url
+        scheme = "rediss" if self.redis_tls else "redis"
+        auth = f":{quote(self.redis_password, safe='')}@" if self.redis_password else ""
+        return f"{scheme}://{auth}{self.redis_host}:{self.redis_port}/{self.redis_db}"
+
+    def replace(self, **changes: Any) -> Settings:
+        known = {f.name for f in fields(self)}
+        unknown = set(changes) - known
+        if unknown:
+            raise ConfigurationError(f"unknown settings: {sorted(unknown)}")
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values.update(changes)
+        return Settings(**values)

@@ -1,0 +1,260 @@
+"""One queue's job store in Redis: every read and every atomic transition.
+
+Both sides use it: producers (``Queue``) and the broker's consumer.  Each
+transition is one Lua script (see ``pipeline/scripts``), so a job is in
+exactly one state at every instant, even when a process dies mid-way.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+import redis
+
+from pipeline.keys import QueueKeys
+from pipeline.scripts import Scripts
+
+#: Finished-state sets, by the state name they index.
+FINISHED_STATES = ("completed", "failed")
+STATES = ("waiting", "delayed", "active", "completed", "failed")
+MAX_LOG_LINES = 1000
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """A job a worker has just taken: its message and lock token."""
+
+    job_id: str
+    message: bytes
+    attempts_made: int
+    token: str
+
+
+class QueueStore:
+    """Reads and transitions of the jobs of one queue."""
+
+    def __init__(self, client: redis.Redis, scripts: Scripts, namespace: str, queue_name: str) -> None:
+        self.client = client
+        self.scripts = scripts
+        self.queue_name = queue_name
+        self.keys = QueueKeys.for_queue(namespace, queue_name)
+        k = self.keys
+        self._add_keys = [k.wait, k.prioritized, k.delayed, k.marker, k.seq]
+        self._fetch_keys = [k.wait, k.prioritized, k.delayed, k.active, k.meta, k.seq]
+
+    # -- producing ---------------------------------------------------------------------------
+
+    def add_args(self, jobs: Sequence[tuple[str, str, int, int, bool]]) -> tuple[list[str], list[Any]]:
+        """KEYS and ARGV of ``add.lua`` for (id, message, delay, priority, lifo) tuples."""
+        keys = list(self._add_keys)
+        args: list[Any] = [now_ms()]
+        job_prefix = self.keys.job_prefix
+        for job_id, message, delay, priority, lifo in jobs:
+            keys.append(job_prefix + job_id)
+            args += (job_id, message, delay, priority, "1" if lifo else "0")
+        return keys, args
+
+    def add(
+        self, jobs: Sequence[tuple[str, str, int, int, bool]], client: redis.Redis | None = None
+    ) -> list[int]:
+        """Create jobs in one round trip; per job 1 created, 0 the id existed already."""
+        keys, args = self.add_args(jobs)
+        return cast(list[int], self.scripts("add", keys, args, client=client))
+
+    # -- consuming ---------------------------------------------------------------------------
+
+    def fetch(self, count: int, lock_ms: int) -> tuple[list[Fetched], int | None]:
+        out, next_due = self.scripts(
+            "fetch", self._fetch_keys, [now_ms(), count, lock_ms, self.keys.job_prefix]
+        )
+        jobs = [
+            Fetched(out[i].decode(), out[i + 1], int(out[i + 2]), out[i + 3].decode())
+            for i in range(0, len(out), 4)
+        ]
+        return jobs, (int(float(next_due)) if next_due else None)
+
+    def wait_for_work(self, timeout_s: float) -> None:
+        """Block until a producer rings the queue's doorbell or ``timeout_s`` passes."""
+        self.client.blpop([self.keys.marker], timeout=max(timeout_s, 0.001))
+
+    def complete(self, job_id: str, token: str, result_json: str, keep: int) -> bool:
+        k = self.keys
+        return 1 == self.scripts(
+            "complete",
+            [k.job(job_id), k.active, k.completed, k.logs(job_id)],
+            [job_id, token, now_ms(), result_json, keep, k.job_prefix, k.logs_prefix],
+        )
+
+    def fail(
+        self, job_id: str, token: str, reason: str, stack: str, stack_limit: int, keep: int
+    ) -> bool:
+        k = self.keys
+        return 1 == self.scripts(
+            "fail",
+            [k.job(job_id), k.active, k.failed, k.logs(job_id)],
+            [job_id, token, now_ms(), reason, stack, stack_limit, keep, k.job_prefix, k.logs_prefix],
+        )
+
+    def retry(
+        self, job_id: str, token: str, delay_ms: int, reason: str, stack: str, stack_limit: int
+    ) -> bool:
+        k = self.keys
+        return 1 == self.scripts(
+            "retry",
+            [k.job(job_id), k.active, k.wait, k.prioritized, k.delayed, k.marker, k.seq],
+            [job_id, token, now_ms(), delay_ms, reason, stack, stack_limit],
+        )
+
+    def requeue(self, pairs: Iterable[tuple[str, str]]) -> int:
+        args: list[Any] = [self.keys.job_prefix]
+        for job_id, token in pairs:
+            args += (job_id, token)
+        if len(args) == 1:
+            return 0
+        k = self.keys
+        return cast(
+            int, self.scripts("requeue", [k.active, k.wait, k.prioritized, k.marker, k.seq], args)
+        )
+
+    def update_progress(self, job_id: str, token: str, progress_json: str) -> bool:
+        return 1 == self.scripts("update_progress", [self.keys.job(job_id)], [token, progress_json])
+
+    # -- management --------------------------------------------------------------------------
+
+    def remove(self, job_id: str) -> int:
+        k = self.keys
+        return cast(
+            int,
+            self.scripts(
+                "remove",
+                [k.job(job_id), k.logs(job_id), k.wait, k.prioritized, k.delayed, k.completed, k.failed],
+                [job_id],
+            ),
+        )
+
+    def retry_failed(self, job_id: str) -> int:
+        k = self.keys
+        return cast(
+            int,
+            self.scripts(
+                "retry_failed",
+                [k.job(job_id), k.failed, k.wait, k.prioritized, k.marker, k.seq],
+                [job_id],
+            ),
+        )
+
+    def clean(self, cutoff_ms: int, state: str, limit: int) -> list[str]:
+        k = self.keys
+        key = k.completed if state == "completed" else k.failed
+        ids = self.scripts("clean", [key], [cutoff_ms, limit, k.job_prefix, k.logs_prefix])
+        return [i.decode() for i in ids]
+
+    def drain(self, limit: int = 1000) -> int:
+        k = self.keys
+        return cast(
+            int,
+            self.scripts(
+                "drain", [k.wait, k.prioritized, k.delayed], [limit, k.job_prefix, k.logs_prefix]
+            ),
+        )
+
+    def set_meta(self, **fields: str) -> None:
+        self.client.hset(self.keys.meta, mapping=fields)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def records(self, job_ids: Sequence[str]) -> list[dict[str, str] | None]:
+        if not job_ids:
+            return []
+        raw = self.scripts("get_jobs", [], [self.keys.job_prefix, *job_ids])
+        out: list[dict[str, str] | None] = []
+        for flat in raw:
+            if not flat:
+                out.append(None)
+                continue
+            it = iter(flat)
+            out.append({f.decode(): v.decode() for f, v in zip(it, it, strict=True)})
+        return out
+
+    def counts(self, states: Sequence[str]) -> dict[str, int]:
+        k = self.keys
+        pipe = self.client.pipeline(transaction=False)
+        for state in states:
+            if state == "waiting":
+                pipe.llen(k.wait)
+                pipe.zcard(k.prioritized)
+            else:
+                pipe.zcard(getattr(k, state))
+        replies = iter(pipe.execute())
+        out = {}
+        for state in states:
+            n = next(replies)
+            if state == "waiting":
+                n += next(replies)
+            out[state] = int(n)
+        return out
+
+    def ids(self, state: str, start: int, end: int, asc: bool) -> list[str]:
+        """Job ids of one state, paginated; ``asc`` lists the oldest (or next to run) first."""
+        k = self.keys
+        if state == "waiting":
+            return self._waiting_ids(start, end, asc)
+        key = getattr(k, state)
+        if asc:
+            raw = self.client.zrange(key, start, end)
+        else:
+            raw = self.client.zrevrange(key, start, end)
+        return [i.decode() for i in raw]
+
+    def _waiting_ids(self, start: int, end: int, asc: bool) -> list[str]:
+        # Run order: prioritized set (low score first), then the list from its tail.
+        k = self.keys
+        pipe = self.client.pipeline(transaction=False)
+        pipe.zcard(k.prioritized)
+        pipe.llen(k.wait)
+        n_prio, n_list = pipe.execute()
+        total = n_prio + n_list
+        first, last = _normalise_range(start, end, total)
+        if first > last:
+            return []
+        if not asc:  # newest (last to run) first: mirror the window
+            first, last = total - 1 - last, total - 1 - first
+        ids: list[bytes] = []
+        if first < n_prio:
+            ids += self.client.zrange(k.prioritized, first, min(last, n_prio - 1))
+        if last >= n_prio:
+            a, b = max(first - n_prio, 0), last - n_prio
+            ids += list(reversed(self.client.lrange(k.wait, -(b + 1), -(a + 1))))
+        if not asc:
+            ids.reverse()
+        return [i.decode() for i in ids]
+
+    def logs(self, job_id: str, start: int, end: int) -> list[str]:
+        return [line.decode() for line in self.client.lrange(self.keys.logs(job_id), start, end)]
+
+    def add_log(self, job_id: str, line: str) -> int:
+        key = self.keys.logs(job_id)
+        pipe = self.client.pipeline(transaction=False)
+        pipe.rpush(key, line)
+        pipe.ltrim(key, -MAX_LOG_LINES, -1)
+        return int(pipe.execute()[0])
+
+
+def _normalise_range(start: int, end: int, total: int) -> tuple[int, int]:
+    if start < 0:
+        start = max(total + start, 0)
+    if end < 0:
+        end = total + end
+    return start, min(end, total - 1)
+
+
+def decode_json(raw: str | None) -> Any:
+    return None if raw is None or raw == "" else json.loads(raw)

@@ -1,0 +1,117 @@
+"""Fixtures: a real Redis (the one on 127.0.0.1:6379, or a private one), random
+queue names and namespaces per test, worker processes that clean up after
+themselves.  Nothing here ever flushes Redis."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+
+import dramatiq
+import pytest
+import redis
+
+from pipeline import app
+from pipeline.broker import PipelineBroker, default_middleware, set_broker
+from pipeline.queue import Queue
+from pipeline.settings import Settings
+from tests.support import RedisServer, WorkerProcess, redis_answers, unique
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    if redis_answers(url):
+        yield url
+        return
+    server = RedisServer().start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def namespace() -> str:
+    return unique("ns")
+
+
+@pytest.fixture
+def settings(redis_url: str, namespace: str) -> Settings:
+    return Settings.from_env().replace(redis_url=redis_url, namespace=namespace, redis_explicit=True)
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[redis.Redis]:
+    c = redis.Redis.from_url(settings.redis_url)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def configured(settings: Settings) -> Iterator[Settings]:
+    """Point this process's default Queue/broker wiring at the test's Redis and namespace."""
+    app.configure(settings)
+    yield settings
+    app.configure(None)
+
+
+@pytest.fixture
+def queue_name() -> str:
+    return unique("q")
+
+
+@pytest.fixture
+def make_queue(settings: Settings) -> Callable[..., Queue]:
+    def make(name: str | None = None) -> Queue:
+        return Queue(name or unique("q"), settings=settings)
+
+    return make
+
+
+@pytest.fixture
+def broker(settings: Settings) -> Iterator[PipelineBroker]:
+    """A fresh broker (installed as Dramatiq's global one) on the test's namespace."""
+    b = PipelineBroker(settings=settings, middleware=default_middleware())
+    set_broker(b)
+    yield b
+    b.close()
+
+
+@pytest.fixture
+def worker(broker: PipelineBroker) -> Iterator[Callable[..., dramatiq.Worker]]:
+    """Start in-process Dramatiq workers on the test broker; stopped at teardown."""
+    started: list[dramatiq.Worker] = []
+
+    def start(threads: int = 2, queues: set[str] | None = None) -> dramatiq.Worker:
+        w = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=100, queues=queues)
+        w.start()
+        started.append(w)
+        return w
+
+    yield start
+    for w in started:
+        w.stop(timeout=10_000)
+
+
+@pytest.fixture
+def worker_process(settings: Settings) -> Iterator[Callable[..., WorkerProcess]]:
+    """Start ``dramatiq <module>`` subprocesses on the test's Redis and namespace."""
+    started: list[WorkerProcess] = []
+
+    def start(
+        module: str,
+        queues: list[str] | None = None,
+        processes: int = 1,
+        threads: int = 2,
+        env: dict[str, str] | None = None,
+        wait: bool = True,
+    ) -> WorkerProcess:
+        full_env = {"REDIS_URL": settings.redis_url, "PIPELINE_NAMESPACE": settings.namespace, **(env or {})}
+        proc = WorkerProcess(module, full_env, queues, processes, threads)
+        started.append(proc)
+        return proc.wait_ready() if wait else proc
+
+    yield start
+    for proc in started:
+        proc.stop()
