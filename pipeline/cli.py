@@ -1,0 +1,115 @@
+"""The ``pipeline`` command: ``demo`` (the main job), ``stats``, ``scheduler``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Sequence
+
+from pipeline.embedded import ensure_redis
+from pipeline.errors import PipelineError
+from pipeline.settings import Settings
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from pipeline import demo
+    from pipeline.queue import Queue
+
+    settings, server = ensure_redis(Settings.from_env())
+    if server is not None:
+        print(f"No Redis configured or running: started a private redis-server at {server.url}")
+    else:
+        print(f"Using Redis at {settings.resolved_redis_url()}")
+    settings = settings.replace(namespace=f"{settings.namespace}-demo-{uuid.uuid4().hex[:8]}")
+    env = {**os.environ, "REDIS_URL": settings.resolved_redis_url(), "PIPELINE_NAMESPACE": settings.namespace}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "dramatiq", "pipeline.demo", "--processes", "1", "--threads", str(args.threads),
+         "--queues", demo.QUEUE],
+        env=env,
+        stdout=subprocess.DEVNULL if not args.verbose else None,
+        stderr=subprocess.DEVNULL if not args.verbose else None,
+    )
+    q = Queue(demo.QUEUE, settings=settings)
+    try:
+        jobs = q.add_bulk(
+            [{"name": "resize", "data": {"image": f"photo-{i}.jpg", "width": 150 * (i + 1)}} for i in range(3)]
+        )
+        jobs.append(q.add("resize", {"image": "urgent.jpg", "width": 1200}, priority=1))
+        jobs.append(q.add("flaky-send", {"to": "a@example.com"}))
+        jobs.append(q.add("broken", {"reason": "template 'welcome' not found"}))
+        jobs.append(q.add("resize", {"image": "later.jpg", "width": 500}, delay=1500))
+        print(f"Added {len(jobs)} jobs to queue {q.name!r}; a worker process is taking them.\n")
+        deadline = time.monotonic() + args.timeout
+        while True:
+            counts = q.get_job_counts()
+            print("  " + "  ".join(f"{state}={n}" for state, n in counts.items()))
+            if counts["waiting"] + counts["delayed"] + counts["active"] == 0:
+                break
+            if time.monotonic() > deadline:
+                print("Timed out waiting for the demo jobs.")
+                return 1
+            time.sleep(0.5)
+        print()
+        for job in jobs:
+            fresh = q.get_job(job.id)
+            if fresh is None:
+                continue
+            outcome = fresh.result if fresh.state == "completed" else fresh.failed_reason
+            print(f"  {fresh.name:<11} {fresh.state:<10} attempts={fresh.attempts_made} "
+                  f"progress={fresh.progress!s:<4} -> {outcome}")
+        return 0
+    finally:
+        worker.terminate()
+        worker.wait(15)
+        q.empty()
+        q.clean(0, "completed")
+        q.clean(0, "failed")
+        if server is not None:
+            server.stop()
+
+
+def _stats(args: argparse.Namespace) -> int:
+    from pipeline.queue import Queue
+
+    print(json.dumps({name: Queue(name).get_job_counts() for name in args.queues}, indent=2))
+    return 0
+
+
+def _scheduler(args: argparse.Namespace) -> int:
+    try:
+        from pipeline.scheduler import run_scheduler  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:
+        print("the scheduler is not available in this build", file=sys.stderr)
+        return 2
+    run_scheduler()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="pipeline", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="run a worker and a producer that show jobs moving through states")
+    demo.add_argument("--threads", type=int, default=2)
+    demo.add_argument("--timeout", type=float, default=60)
+    demo.add_argument("--verbose", action="store_true", help="show the worker's log")
+    demo.set_defaults(func=_demo)
+    stats = sub.add_parser("stats", help="print job counts of queues")
+    stats.add_argument("queues", nargs="+")
+    stats.set_defaults(func=_stats)
+    sched = sub.add_parser("scheduler", help="fire cron and interval repeats")
+    sched.set_defaults(func=_scheduler)
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except PipelineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
