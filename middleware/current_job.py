@@ -7,16 +7,17 @@ from typing import Any
 import dramatiq
 from dramatiq.middleware import Middleware
 
+from pipeline.broker import PipelineBroker
 from pipeline.consumer import JobMessage
 from pipeline.context import set_current_job
 from pipeline.job import Job, JobState
 
 
-class CurrentJob(Middleware):  # type: ignore[misc]
+class CurrentJob(Middleware):
     """Binds the job of each message to the worker thread while its handler runs."""
 
     def before_process_message(self, broker: dramatiq.Broker, message: Any) -> None:
-        if not isinstance(message, JobMessage):
+        if not isinstance(message, JobMessage) or not isinstance(broker, PipelineBroker):
             return
         queue = broker.queue(message.queue_name)
         opts = dict(message.options)

@@ -20,7 +20,7 @@ DEFAULT_MIN_BACKOFF = 15_000
 DEFAULT_MAX_BACKOFF = 86_400_000 * 7
 
 
-class Retries(Middleware):  # type: ignore[misc]
+class Retries(Middleware):
     """Decides, after a failed attempt, whether the job gets another and when.
 
     Option lookup: message options, then actor options, then these defaults.

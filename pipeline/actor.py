@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar, cast, overload
 
 import dramatiq
 
@@ -17,9 +17,7 @@ def actor(fn: F) -> dramatiq.Actor[Any, Any]: ...
 
 
 @overload
-def actor(
-    fn: None = None, **kwargs: Any
-) -> Callable[[Callable[..., Any]], dramatiq.Actor[Any, Any]]: ...
+def actor(fn: None = None, **kwargs: Any) -> Callable[[Callable[..., Any]], dramatiq.Actor[Any, Any]]: ...
 
 
 def actor(fn: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
@@ -49,14 +47,18 @@ def actor(fn: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
         if "max_retries" not in options and "retry_when" not in options:
             job_options.setdefault("attempts", 1)
         broker = options.pop("broker", None) or get_broker()
-        return dramatiq.actor(
-            func,
-            actor_name=actor_name,
-            queue_name=queue_name,
-            broker=broker,
-            job_name=job_name,
-            **job_options,
-            **options,
+        declare = cast(Any, dramatiq.actor)
+        return cast(
+            "dramatiq.Actor[Any, Any]",
+            declare(
+                func,
+                actor_name=actor_name,
+                queue_name=queue_name,
+                broker=broker,
+                job_name=job_name,
+                **job_options,
+                **options,
+            ),
         )
 
     if fn is not None:

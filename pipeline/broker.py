@@ -65,7 +65,7 @@ def default_middleware() -> list[Middleware]:
     ]
 
 
-class PipelineBroker(RedisBroker):  # type: ignore[misc]
+class PipelineBroker(RedisBroker):
     """A Dramatiq Redis broker whose messages are tracked jobs."""
 
     def __init__(
@@ -81,7 +81,7 @@ class PipelineBroker(RedisBroker):  # type: ignore[misc]
             from pipeline.connection import make_client
 
             client = make_client(self.settings)
-        super().__init__(
+        super().__init__(  # type: ignore[no-untyped-call]
             client=client,
             namespace=f"{self.settings.namespace}:dramatiq",
             middleware=default_middleware() if middleware is None else middleware,
@@ -99,7 +99,9 @@ class PipelineBroker(RedisBroker):  # type: ignore[misc]
         with self._lock:
             queue = self._queues.get(queue_name)
             if queue is None:
-                queue = self._queues[queue_name] = Queue(queue_name, client=self.client, settings=self.settings)
+                queue = self._queues[queue_name] = Queue(
+                    queue_name, client=self.client, settings=self.settings
+                )
             return queue
 
     def store(self, queue_name: str) -> QueueStore:
@@ -159,7 +161,8 @@ class PipelineBroker(RedisBroker):  # type: ignore[misc]
         priority = options.get("priority") or 0
         if isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= MAX_PRIORITY:
             raise InvalidJobError(
-                f"priority must be an int from 0 to {MAX_PRIORITY}, got {priority!r}", queue=message.queue_name
+                f"priority must be an int from 0 to {MAX_PRIORITY}, got {priority!r}",
+                queue=message.queue_name,
             )
         job_name = self.job_name_of(message.actor_name)
         stored = message if job_name == message.actor_name else message.copy(actor_name=job_name)

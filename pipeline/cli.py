@@ -28,8 +28,18 @@ def _demo(args: argparse.Namespace) -> int:
     settings = settings.replace(namespace=f"{settings.namespace}-demo-{uuid.uuid4().hex[:8]}")
     env = {**os.environ, "REDIS_URL": settings.resolved_redis_url(), "PIPELINE_NAMESPACE": settings.namespace}
     worker = subprocess.Popen(
-        [sys.executable, "-m", "dramatiq", "pipeline.demo", "--processes", "1", "--threads", str(args.threads),
-         "--queues", demo.QUEUE],
+        [
+            sys.executable,
+            "-m",
+            "dramatiq",
+            "pipeline.demo",
+            "--processes",
+            "1",
+            "--threads",
+            str(args.threads),
+            "--queues",
+            demo.QUEUE,
+        ],
         env=env,
         stdout=subprocess.DEVNULL if not args.verbose else None,
         stderr=subprocess.DEVNULL if not args.verbose else None,
@@ -37,7 +47,10 @@ def _demo(args: argparse.Namespace) -> int:
     q = Queue(demo.QUEUE, settings=settings)
     try:
         jobs = q.add_bulk(
-            [{"name": "resize", "data": {"image": f"photo-{i}.jpg", "width": 150 * (i + 1)}} for i in range(3)]
+            [
+                {"name": "resize", "data": {"image": f"photo-{i}.jpg", "width": 150 * (i + 1)}}
+                for i in range(3)
+            ]
         )
         jobs.append(q.add("resize", {"image": "urgent.jpg", "width": 1200}, priority=1))
         jobs.append(q.add("flaky-send", {"to": "a@example.com"}))
@@ -60,8 +73,10 @@ def _demo(args: argparse.Namespace) -> int:
             if fresh is None:
                 continue
             outcome = fresh.result if fresh.state == "completed" else fresh.failed_reason
-            print(f"  {fresh.name:<11} {fresh.state:<10} attempts={fresh.attempts_made} "
-                  f"progress={fresh.progress!s:<4} -> {outcome}")
+            print(
+                f"  {fresh.name:<11} {fresh.state:<10} attempts={fresh.attempts_made} "
+                f"progress={fresh.progress!s:<4} -> {outcome}"
+            )
         return 0
     finally:
         worker.terminate()
@@ -81,11 +96,9 @@ def _stats(args: argparse.Namespace) -> int:
 
 
 def _scheduler(args: argparse.Namespace) -> int:
-    try:
-        from pipeline.scheduler import run_scheduler  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        print("the scheduler is not available in this build", file=sys.stderr)
-        return 2
+    from importlib import import_module
+
+    run_scheduler = import_module("pipeline.scheduler").run_scheduler
     run_scheduler()
     return 0
 

@@ -111,7 +111,9 @@ class JobConsumer(Consumer):
             exception = message._exception
             if message.retry_delay is not None:
                 reason, stack, limit = self._failure(message)
-                ok = self.store.retry(message.job_id, message.token, message.retry_delay, reason, stack, limit)
+                ok = self.store.retry(
+                    message.job_id, message.token, message.retry_delay, reason, stack, limit
+                )
             elif exception is not None and not isinstance(exception, SkipMessage):
                 # Without a Retries middleware Dramatiq would call this "done"; a job that raised failed.
                 ok = self._fail(message)

@@ -29,8 +29,19 @@ class EmbeddedRedis:
             self.port = int(s.getsockname()[1])
         self.dir = tempfile.mkdtemp(prefix="pipeline-redis-")
         self.proc = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", self.dir],
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                self.dir,
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -43,7 +54,9 @@ class EmbeddedRedis:
                 break
             except redis.ConnectionError:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise RedisUnavailableError(f"127.0.0.1:{self.port}", "embedded redis-server did not start") from None
+                    raise RedisUnavailableError(
+                        f"127.0.0.1:{self.port}", "embedded redis-server did not start"
+                    ) from None
                 time.sleep(0.05)
         client.close()
 
@@ -82,8 +95,9 @@ def ensure_redis(settings: Settings) -> tuple[Settings, EmbeddedRedis | None]:
     binary = shutil.which("redis-server")
     if binary is None:
         raise ConfigurationError(
-            "no Redis answers on 127.0.0.1:6379 and no redis-server binary is on PATH to start a private one: "
-            "install Redis (e.g. 'apt-get install redis-server' or 'brew install redis') or set REDIS_URL"
+            "no Redis answers on 127.0.0.1:6379 and no redis-server binary is on PATH to start a "
+            "private one: install Redis (e.g. 'apt-get install redis-server' or 'brew install redis') "
+            "or set REDIS_URL"
         )
     server = EmbeddedRedis(binary)
     return settings.replace(redis_url=server.url, redis_explicit=True), server

@@ -63,7 +63,7 @@ def _int(value: Any, field: str, queue: str | None, *, minimum: int, maximum: in
         raise _fail(f"option {field!r} must be >= {minimum}, got {value}", queue, field)
     if maximum is not None and value > maximum:
         raise _fail(f"option {field!r} must be <= {maximum}, got {value}", queue, field)
-    return value
+    return int(value)
 
 
 def validate_backoff(value: Any, queue: str | None = None) -> dict[str, Any]:
@@ -107,9 +107,7 @@ def validate_options(
                 raise _fail(f"option 'job_id' must be a string, got {value!r}", queue, key)
             job_id = str(value)
             if not job_id or len(job_id) > MAX_NAME_LENGTH or not job_id.isprintable():
-                raise _fail(
-                    f"option 'job_id' must be 1-{MAX_NAME_LENGTH} printable characters", queue, key
-                )
+                raise _fail(f"option 'job_id' must be 1-{MAX_NAME_LENGTH} printable characters", queue, key)
             out[key] = job_id
         elif key == "attempts":
             out[key] = _int(value, key, queue, minimum=1)
@@ -145,9 +143,12 @@ def validate_queue_name(name: Any) -> str:
         not isinstance(name, str)
         or not name
         or len(name) > MAX_NAME_LENGTH
-        or any(c in name for c in "{}") or not name.isprintable()
+        or any(c in name for c in "{}")
+        or not name.isprintable()
     ):
-        raise InvalidJobError(f"queue name must be 1-{MAX_NAME_LENGTH} printable characters without braces, got {name!r}")
+        raise InvalidJobError(
+            f"queue name must be 1-{MAX_NAME_LENGTH} printable characters without braces, got {name!r}"
+        )
     return name
 
 
@@ -179,7 +180,7 @@ def backoff_delay(backoff: Mapping[str, Any] | None, retry_number: int) -> int:
         return 0
     delay = int(backoff.get("delay", 0))
     if backoff.get("type") == "exponential":
-        return delay * 2 ** max(retry_number - 1, 0)
+        return int(delay * 2 ** max(retry_number - 1, 0))
     return delay
 
 

@@ -68,7 +68,9 @@ class Queue:
             try:
                 prepared.append(self._prepare(spec.get("name"), spec.get("data"), dict(opts)))
             except InvalidJobError as exc:
-                raise InvalidJobError(f"add_bulk item {index}: {exc}", queue=self.name, field=exc.field) from None
+                raise InvalidJobError(
+                    f"add_bulk item {index}: {exc}", queue=self.name, field=exc.field
+                ) from None
         if not prepared:
             return []
         created = self._send([entry for _, entry in prepared])
@@ -80,7 +82,8 @@ class Queue:
         options = validate_options(opts, self.name) if opts else {}
         if "repeat" in options:
             raise InvalidJobError(
-                "option 'repeat' needs the scheduler, which this version does not ship", queue=self.name,
+                "option 'repeat' needs the scheduler, which this version does not ship",
+                queue=self.name,
                 field="repeat",
             )
         job_id = options.pop("job_id", None) or str(uuid.uuid4())
@@ -99,7 +102,9 @@ class Queue:
         try:
             encoded = dramatiq.get_encoder().encode(message).decode()
         except (TypeError, ValueError) as exc:
-            raise InvalidJobError(f"job data is not JSON-serialisable: {exc}", queue=self.name, field="data") from None
+            raise InvalidJobError(
+                f"job data is not JSON-serialisable: {exc}", queue=self.name, field="data"
+            ) from None
         if len(encoded) > self.settings.max_data_bytes:
             raise InvalidJobError(
                 f"job {name!r} is {len(encoded)} bytes encoded, over the limit of "
@@ -158,7 +163,10 @@ class Queue:
     def get_jobs(
         self, states: str | Sequence[str] | None = None, start: int = 0, end: int = -1, asc: bool = False
     ) -> list[Job]:
-        """Jobs in the given states; ``start``/``end`` page each state's listing (newest first unless ``asc``)."""
+        """Jobs in the given states.
+
+        ``start``/``end`` page each state's listing, newest first unless ``asc``.
+        """
         wanted = _states(states)
         ids: list[str] = []
         for state in wanted:
@@ -216,7 +224,9 @@ class Queue:
     def clean(self, grace: int = 0, status: str = "completed", limit: int | None = None) -> list[str]:
         """Delete ``status`` jobs (completed or failed) that finished more than ``grace`` ms ago."""
         if status not in ("completed", "failed"):
-            raise InvalidJobError(f"clean status must be 'completed' or 'failed', got {status!r}", queue=self.name)
+            raise InvalidJobError(
+                f"clean status must be 'completed' or 'failed', got {status!r}", queue=self.name
+            )
         if isinstance(grace, bool) or not isinstance(grace, int) or grace < 0:
             raise InvalidJobError(f"clean grace must be an int >= 0 (ms), got {grace!r}", queue=self.name)
         cutoff = now_ms() - grace

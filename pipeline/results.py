@@ -14,7 +14,7 @@ from dramatiq.results import ResultBackend, ResultFailure, ResultMissing, Result
 from pipeline.job import JobState
 
 
-class JobResultBackend(ResultBackend):  # type: ignore[misc]
+class JobResultBackend(ResultBackend):
     """Results live on job records; storing is the consumer's job."""
 
     def __init__(self) -> None:

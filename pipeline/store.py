@@ -87,30 +87,34 @@ class QueueStore:
 
     def complete(self, job_id: str, token: str, result_json: str, keep: int) -> bool:
         k = self.keys
-        return 1 == self.scripts(
-            "complete",
-            [k.job(job_id), k.active, k.completed, k.logs(job_id)],
-            [job_id, token, now_ms(), result_json, keep, k.job_prefix, k.logs_prefix],
+        return _ok(
+            self.scripts(
+                "complete",
+                [k.job(job_id), k.active, k.completed, k.logs(job_id)],
+                [job_id, token, now_ms(), result_json, keep, k.job_prefix, k.logs_prefix],
+            )
         )
 
-    def fail(
-        self, job_id: str, token: str, reason: str, stack: str, stack_limit: int, keep: int
-    ) -> bool:
+    def fail(self, job_id: str, token: str, reason: str, stack: str, stack_limit: int, keep: int) -> bool:
         k = self.keys
-        return 1 == self.scripts(
-            "fail",
-            [k.job(job_id), k.active, k.failed, k.logs(job_id)],
-            [job_id, token, now_ms(), reason, stack, stack_limit, keep, k.job_prefix, k.logs_prefix],
+        return _ok(
+            self.scripts(
+                "fail",
+                [k.job(job_id), k.active, k.failed, k.logs(job_id)],
+                [job_id, token, now_ms(), reason, stack, stack_limit, keep, k.job_prefix, k.logs_prefix],
+            )
         )
 
     def retry(
         self, job_id: str, token: str, delay_ms: int, reason: str, stack: str, stack_limit: int
     ) -> bool:
         k = self.keys
-        return 1 == self.scripts(
-            "retry",
-            [k.job(job_id), k.active, k.wait, k.prioritized, k.delayed, k.marker, k.seq],
-            [job_id, token, now_ms(), delay_ms, reason, stack, stack_limit],
+        return _ok(
+            self.scripts(
+                "retry",
+                [k.job(job_id), k.active, k.wait, k.prioritized, k.delayed, k.marker, k.seq],
+                [job_id, token, now_ms(), delay_ms, reason, stack, stack_limit],
+            )
         )
 
     def requeue(self, pairs: Iterable[tuple[str, str]]) -> int:
@@ -120,12 +124,10 @@ class QueueStore:
         if len(args) == 1:
             return 0
         k = self.keys
-        return cast(
-            int, self.scripts("requeue", [k.active, k.wait, k.prioritized, k.marker, k.seq], args)
-        )
+        return cast(int, self.scripts("requeue", [k.active, k.wait, k.prioritized, k.marker, k.seq], args))
 
     def update_progress(self, job_id: str, token: str, progress_json: str) -> bool:
-        return 1 == self.scripts("update_progress", [self.keys.job(job_id)], [token, progress_json])
+        return _ok(self.scripts("update_progress", [self.keys.job(job_id)], [token, progress_json]))
 
     # -- management --------------------------------------------------------------------------
 
@@ -161,13 +163,11 @@ class QueueStore:
         k = self.keys
         return cast(
             int,
-            self.scripts(
-                "drain", [k.wait, k.prioritized, k.delayed], [limit, k.job_prefix, k.logs_prefix]
-            ),
+            self.scripts("drain", [k.wait, k.prioritized, k.delayed], [limit, k.job_prefix, k.logs_prefix]),
         )
 
     def set_meta(self, **fields: str) -> None:
-        self.client.hset(self.keys.meta, mapping=fields)
+        self.client.hset(self.keys.meta, mapping=cast(Any, fields))
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -208,11 +208,8 @@ class QueueStore:
         if state == "waiting":
             return self._waiting_ids(start, end, asc)
         key = getattr(k, state)
-        if asc:
-            raw = self.client.zrange(key, start, end)
-        else:
-            raw = self.client.zrevrange(key, start, end)
-        return [i.decode() for i in raw]
+        raw = self.client.zrange(key, start, end) if asc else self.client.zrevrange(key, start, end)
+        return _decoded(raw)
 
     def _waiting_ids(self, start: int, end: int, asc: bool) -> list[str]:
         # Run order: prioritized set (low score first), then the list from its tail.
@@ -227,18 +224,18 @@ class QueueStore:
             return []
         if not asc:  # newest (last to run) first: mirror the window
             first, last = total - 1 - last, total - 1 - first
-        ids: list[bytes] = []
+        ids: list[str] = []
         if first < n_prio:
-            ids += self.client.zrange(k.prioritized, first, min(last, n_prio - 1))
+            ids += _decoded(self.client.zrange(k.prioritized, first, min(last, n_prio - 1)))
         if last >= n_prio:
             a, b = max(first - n_prio, 0), last - n_prio
-            ids += list(reversed(self.client.lrange(k.wait, -(b + 1), -(a + 1))))
+            ids += reversed(_decoded(self.client.lrange(k.wait, -(b + 1), -(a + 1))))
         if not asc:
             ids.reverse()
-        return [i.decode() for i in ids]
+        return ids
 
     def logs(self, job_id: str, start: int, end: int) -> list[str]:
-        return [line.decode() for line in self.client.lrange(self.keys.logs(job_id), start, end)]
+        return _decoded(self.client.lrange(self.keys.logs(job_id), start, end))
 
     def add_log(self, job_id: str, line: str) -> int:
         key = self.keys.logs(job_id)
@@ -246,6 +243,14 @@ class QueueStore:
         pipe.rpush(key, line)
         pipe.ltrim(key, -MAX_LOG_LINES, -1)
         return int(pipe.execute()[0])
+
+
+def _ok(reply: Any) -> bool:
+    return int(reply) == 1
+
+
+def _decoded(raw: Any) -> list[str]:
+    return [item.decode() for item in cast(list[bytes], raw)]
 
 
 def _normalise_range(start: int, end: int, total: int) -> tuple[int, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -64,8 +65,20 @@ class RedisServer:
         if binary is None:
             raise RuntimeError("redis-server is not installed")
         self.proc = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir,
-             "--save", "", "--appendonly", "no", *self.args],
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                self.dir,
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                *self.args,
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -98,10 +111,22 @@ def redis_answers(url: str) -> bool:
 class WorkerProcess:
     """``dramatiq <module>`` in a subprocess, with its output kept for failures."""
 
-    def __init__(self, module: str, env: dict[str, str], queues: list[str] | None, processes: int, threads: int):
+    def __init__(
+        self, module: str, env: dict[str, str], queues: list[str] | None, processes: int, threads: int
+    ):
         self.module = module
-        cmd = [sys.executable, "-m", "dramatiq", module, "--processes", str(processes),
-               "--threads", str(threads), "--worker-shutdown-timeout", "5000"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "dramatiq",
+            module,
+            "--processes",
+            str(processes),
+            "--threads",
+            str(threads),
+            "--worker-shutdown-timeout",
+            "5000",
+        ]
         if queues:
             cmd += ["--queues", *queues]
         full_env = {**os.environ, **env, "PYTHONPATH": str(ROOT)}
@@ -110,7 +135,11 @@ class WorkerProcess:
         self.expected_ready = processes
         self._ready_count = 0
         self.proc = subprocess.Popen(
-            cmd, cwd=ROOT, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            cmd,
+            cwd=ROOT,
+            env=full_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         threading.Thread(target=self._pump, daemon=True).start()
@@ -135,10 +164,8 @@ class WorkerProcess:
         return [int(p) for p in out.stdout.split()]
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, sig)
-        except ProcessLookupError:
-            pass
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -156,8 +183,12 @@ class WorkerProcess:
 def run_python(code: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """Run a snippet in a fresh interpreter (another 'process' of the system)."""
     return subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
-        capture_output=True, text=True, timeout=timeout,
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 

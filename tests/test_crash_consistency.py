@@ -24,8 +24,10 @@ def states_holding(q: Queue, job_id: str) -> list[str]:
 def test_sigkill_mid_job_leaves_every_job_in_exactly_one_state(settings, queue_name, worker_process, client):
     started = unique("started")
     q = Queue(queue_name, settings=settings)
-    jobs = q.add_bulk([{"name": "slow", "data": {"seconds": 30, "key": started}} for _ in range(6)]
-                      + [{"name": "echo", "data": {"i": i}} for i in range(4)])
+    jobs = q.add_bulk(
+        [{"name": "slow", "data": {"seconds": 30, "key": started}} for _ in range(6)]
+        + [{"name": "echo", "data": {"i": i}} for i in range(4)]
+    )
     worker = worker_process("tests.apps.basic", env={"TEST_QUEUE": queue_name}, threads=3)
     wait_for(lambda: client.llen(started) >= 3, 20, message="three slow jobs running")
 

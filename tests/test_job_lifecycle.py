@@ -10,12 +10,16 @@ from pipeline.job import JobState
 from tests.support import unique, wait_for
 
 
-def test_exponential_backoff_retries_until_success_with_doubling_waits(settings, queue_name, worker_process, client):
+def test_exponential_backoff_retries_until_success_with_doubling_waits(
+    settings, queue_name, worker_process, client
+):
     worker_process("tests.apps.basic", env={"TEST_QUEUE": queue_name})
     key = unique("flaky")
     q = Queue(queue_name, settings=settings)
 
-    job = q.add("flaky", {"key": key, "fail_times": 2}, attempts=3, backoff={"type": "exponential", "delay": 400})
+    job = q.add(
+        "flaky", {"key": key, "fail_times": 2}, attempts=3, backoff={"type": "exponential", "delay": 400}
+    )
 
     assert job.wait_until_finished(30) == "ok after 3"
     done = q.get_job(job.id)
@@ -35,7 +39,9 @@ def test_a_job_between_attempts_is_delayed_with_its_last_failure(settings, queue
     assert q.get_job_counts("delayed", "active") == {"delayed": 1, "active": 0}
 
 
-def test_exhausted_attempts_fail_the_job_with_reason_and_a_bounded_stacktrace(settings, queue_name, worker_process):
+def test_exhausted_attempts_fail_the_job_with_reason_and_a_bounded_stacktrace(
+    settings, queue_name, worker_process
+):
     worker_process("tests.apps.basic", env={"TEST_QUEUE": queue_name})
     q = Queue(queue_name, settings=settings)
 
@@ -53,7 +59,9 @@ def test_exhausted_attempts_fail_the_job_with_reason_and_a_bounded_stacktrace(se
     assert q.get_jobs("failed")[0].id == job.id
 
 
-def test_remove_on_complete_true_leaves_no_record_and_a_number_keeps_the_newest(settings, queue_name, worker_process):
+def test_remove_on_complete_true_leaves_no_record_and_a_number_keeps_the_newest(
+    settings, queue_name, worker_process
+):
     worker_process("tests.apps.basic", env={"TEST_QUEUE": queue_name})
     q = Queue(queue_name, settings=settings)
 

@@ -12,7 +12,11 @@ from tests.support import run_python, unique, wait_for
 
 
 def _env(settings, queue_name):
-    return {"REDIS_URL": settings.redis_url, "PIPELINE_NAMESPACE": settings.namespace, "TEST_QUEUE": queue_name}
+    return {
+        "REDIS_URL": settings.redis_url,
+        "PIPELINE_NAMESPACE": settings.namespace,
+        "TEST_QUEUE": queue_name,
+    }
 
 
 def test_a_worker_process_runs_jobs_from_add_and_from_send_and_a_third_process_sees_them(

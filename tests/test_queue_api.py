@@ -13,24 +13,42 @@ from tests.support import free_port
 
 def test_add_returns_a_waiting_job_whose_record_reads_back(make_queue):
     q = make_queue()
-    job = q.add("welcome", {"user_id": 1, "email": "a@example.com"}, attempts=3,
-                backoff={"type": "exponential", "delay": 5000}, remove_on_complete=True, remove_on_fail=False,
-                timeout=30_000, stacktrace_limit=10)
+    job = q.add(
+        "welcome",
+        {"user_id": 1, "email": "a@example.com"},
+        attempts=3,
+        backoff={"type": "exponential", "delay": 5000},
+        remove_on_complete=True,
+        remove_on_fail=False,
+        timeout=30_000,
+        stacktrace_limit=10,
+    )
     read = q.get_job(job.id)
     assert read is not None
     assert (read.name, read.queue_name, read.data, read.state) == (
-        "welcome", q.name, {"user_id": 1, "email": "a@example.com"}, JobState.WAITING)
-    assert read.opts == {"attempts": 3, "backoff": {"type": "exponential", "delay": 5000},
-                         "remove_on_complete": True, "remove_on_fail": False, "timeout": 30_000,
-                         "stacktrace_limit": 10}
+        "welcome",
+        q.name,
+        {"user_id": 1, "email": "a@example.com"},
+        JobState.WAITING,
+    )
+    assert read.opts == {
+        "attempts": 3,
+        "backoff": {"type": "exponential", "delay": 5000},
+        "remove_on_complete": True,
+        "remove_on_fail": False,
+        "timeout": 30_000,
+        "stacktrace_limit": 10,
+    }
     assert read.timestamp == job.timestamp > 0
     assert read.get_state() is JobState.WAITING
 
 
 def test_add_bulk_adds_every_job_in_one_call(make_queue):
     q = make_queue()
-    jobs = q.add_bulk([{"name": "bulk-email", "data": {"email": f"u{i}@example.com"}} for i in range(50)]
-                      + [{"name": "later", "data": {}, "opts": {"delay": 60_000}}])
+    jobs = q.add_bulk(
+        [{"name": "bulk-email", "data": {"email": f"u{i}@example.com"}} for i in range(50)]
+        + [{"name": "later", "data": {}, "opts": {"delay": 60_000}}]
+    )
     assert len(jobs) == 51 and len({j.id for j in jobs}) == 51
     assert q.get_job_counts("waiting", "delayed") == {"waiting": 50, "delayed": 1}
 
@@ -93,7 +111,10 @@ def test_remove_deletes_a_waiting_job_and_missing_jobs_say_so(make_queue):
     delayed = q.add("y", {}, delay=60_000)
     job.remove()
     delayed.remove()
-    assert q.get_job(job.id) is None and q.get_job_counts("waiting", "delayed") == {"waiting": 0, "delayed": 0}
+    assert q.get_job(job.id) is None and q.get_job_counts("waiting", "delayed") == {
+        "waiting": 0,
+        "delayed": 0,
+    }
     with pytest.raises(JobNotFoundError):
         job.remove()
     assert job.get_state() is None
