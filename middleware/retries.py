@@ -81,6 +81,7 @@ class Retries(Middleware):
             again = attempts is None or retries_so_far + 1 < int(attempts)
         if not again:
             self.logger.warning("Job %r used its last attempt.", message.job_id)
+            message.retries_exhausted = True
             message.fail()
             target = option("on_retry_exhausted")
             if target:

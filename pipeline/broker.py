@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from typing import Any
 
 import dramatiq
@@ -91,6 +92,7 @@ class PipelineBroker(RedisBroker):
         self._queues: dict[str, Queue] = {}
         self.handlers: dict[tuple[str, str], str] = {}
         self.catch_all: dict[str, str] = {}
+        self.live_consumers: weakref.WeakSet[JobConsumer] = weakref.WeakSet()
 
     # -- jobs and handlers -------------------------------------------------------------------
 
@@ -142,7 +144,18 @@ class PipelineBroker(RedisBroker):
     # -- Dramatiq's broker interface ---------------------------------------------------------
 
     def consume(self, queue_name: str, prefetch: int = 1, timeout: int = 5000) -> JobConsumer:
-        return JobConsumer(self, queue_name, prefetch, timeout)
+        consumer = JobConsumer(self, queue_name, prefetch, timeout)
+        self.live_consumers.add(consumer)
+        return consumer
+
+    def held_jobs(self) -> dict[str, list[tuple[str, str]]]:
+        """(job id, lock token) of every job this process holds, per queue."""
+        held: dict[str, list[tuple[str, str]]] = {}
+        for consumer in list(self.live_consumers):
+            pairs = list(consumer.outstanding.items())
+            if pairs:
+                held.setdefault(consumer.queue_name, []).extend(pairs)
+        return held
 
     def declare_queue(self, queue_name: str) -> None:
         # No ".DQ" delay queue: delayed jobs wait in Redis, not in worker memory.
@@ -170,7 +183,14 @@ class PipelineBroker(RedisBroker):
             stored = stored.copy(options={"delay": delay})
         self.emit_before("enqueue", message, delay or None)
         queue = self.queue(message.queue_name)
-        entry = (message.message_id, stored.encode().decode(), delay, priority, bool(options.get("lifo")))
+        entry = (
+            message.message_id,
+            stored.encode().decode(),
+            delay,
+            priority,
+            bool(options.get("lifo")),
+            job_name,
+        )
         queue._send([entry])
         self.emit_after("enqueue", message, delay or None)
         return message

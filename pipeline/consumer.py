@@ -24,7 +24,7 @@ from dramatiq.middleware import SkipMessage, TimeLimitExceeded
 
 from pipeline.errors import UnknownJobNameError
 from pipeline.options import DEFAULT_STACKTRACE_LIMIT, keep_count
-from pipeline.store import Fetched, QueueStore, now_ms
+from pipeline.store import Failure, Fetched, QueueStore, now_ms
 
 if TYPE_CHECKING:
     from pipeline.broker import PipelineBroker
@@ -45,6 +45,9 @@ class JobMessage(MessageProxy):
         self.retry_delay: int | None = None
         self.job_result: Any = None
         self.failure_reason: str | None = None
+        self.retries_exhausted = False
+        #: What the consumer recorded: "completed", "retried", "failed" or "rejected".
+        self.outcome: str | None = None
 
 
 class JobConsumer(Consumer):
@@ -110,23 +113,18 @@ class JobConsumer(Consumer):
         try:
             exception = message._exception
             if message.retry_delay is not None:
-                reason, stack, limit = self._failure(message)
-                ok = self.store.retry(
-                    message.job_id, message.token, message.retry_delay, reason, stack, limit
-                )
+                failure = self._failure(message)
+                code = self.store.retry(message.job_id, message.token, message.retry_delay, failure)
+                message.outcome = {1: "retried", -3: "cancelled"}.get(code, "rejected")
             elif exception is not None and not isinstance(exception, SkipMessage):
                 # Without a Retries middleware Dramatiq would call this "done"; a job that raised failed.
-                ok = self._fail(message)
+                self._fail(message)
             else:
-                try:
-                    result_json = json.dumps(message.job_result, separators=(",", ":"), allow_nan=False)
-                except (TypeError, ValueError) as exc:
-                    message.failure_reason = f"job result is not JSON-serialisable: {exc}"
-                    ok = self._fail(message)
-                else:
-                    keep = keep_count(self._option(message, "remove_on_complete", None))
-                    ok = self.store.complete(message.job_id, message.token, result_json, keep)
-            if not ok:
+                self._complete(message)
+            if message.outcome == "cancelled":
+                message.failure_reason = self._cancel_reason(message)
+                self._fail(message)
+            if message.outcome == "rejected":
                 self.logger.warning(
                     "Rejected the outcome of job %r (queue %r): this worker no longer holds it "
                     "(removed, or reclaimed after its lock expired).",
@@ -141,7 +139,8 @@ class JobConsumer(Consumer):
     def nack(self, message: MessageProxy) -> None:
         assert isinstance(message, JobMessage)
         try:
-            if not self._fail(message):
+            self._fail(message)
+            if message.outcome == "rejected":
                 self.logger.warning("Rejected the failure of job %r: no longer held.", message.job_id)
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             raise ConnectionClosed(exc) from None
@@ -161,6 +160,7 @@ class JobConsumer(Consumer):
         self.capacity.set()
 
     def close(self) -> None:
+        self.broker.live_consumers.discard(self)
         cached = list(self.cache)
         self.cache.clear()
         if cached:
@@ -183,12 +183,34 @@ class JobConsumer(Consumer):
         except ActorNotFound:
             return default
 
-    def _fail(self, message: JobMessage) -> bool:
-        reason, stack, limit = self._failure(message)
-        keep = keep_count(self._option(message, "remove_on_fail", None))
-        return self.store.fail(message.job_id, message.token, reason, stack, limit, keep)
+    def _complete(self, message: JobMessage) -> None:
+        try:
+            result_json = json.dumps(message.job_result, separators=(",", ":"), allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            message.failure_reason = f"job result is not JSON-serialisable: {exc}"
+            self._fail(message)
+            return
+        keep = keep_count(self._option(message, "remove_on_complete", None))
+        code = self.store.complete(message.job_id, message.token, result_json, keep, message.job_name)
+        message.outcome = {1: "completed", -3: "cancelled"}.get(code, "rejected")
 
-    def _failure(self, message: JobMessage) -> tuple[str, str, int]:
+    def _fail(self, message: JobMessage) -> None:
+        keep = keep_count(self._option(message, "remove_on_fail", None))
+        ok = self.store.fail(
+            message.job_id,
+            message.token,
+            self._failure(message),
+            keep,
+            message.job_name,
+            message.retries_exhausted,
+        )
+        message.outcome = "failed" if ok else "rejected"
+
+    def _cancel_reason(self, message: JobMessage) -> str:
+        raw = self.store.client.hget(self.store.keys.job(message.job_id), "cancelled")
+        return raw.decode() if isinstance(raw, bytes) else "cancelled"
+
+    def _failure(self, message: JobMessage) -> Failure:
         limit = int(self._option(message, "stacktrace_limit", DEFAULT_STACKTRACE_LIMIT))
         exception = message._exception
         if message.failure_reason:
@@ -199,12 +221,10 @@ class JobConsumer(Consumer):
             reason = str(exception) or type(exception).__name__
         else:
             reason = "failed"
-        stack = ""
+        stack = reason
         if exception is not None and limit > 0:
             stack = "".join(traceback.format_exception(exception, limit=-limit))
-        elif limit > 0:
-            stack = reason
-        return reason, stack, limit
+        return Failure(reason, stack, limit)
 
     def _time_limit(self, message: JobMessage) -> int:
         limit = self._option(message, "time_limit", None)

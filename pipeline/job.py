@@ -8,7 +8,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from pipeline.errors import JobFailedError, JobNotFoundError, JobStateError, JobTimeoutError
+from pipeline.errors import (
+    InvalidJobError,
+    JobFailedError,
+    JobNotFoundError,
+    JobStateError,
+    JobTimeoutError,
+)
 from pipeline.options import encode_json
 from pipeline.store import decode_json
 
@@ -67,6 +73,7 @@ class Job:
     priority: int = 0
     _queue: Queue | None = field(default=None, repr=False, compare=False)
     _token: str | None = field(default=None, repr=False, compare=False)
+    _cancelled: bool = field(default=False, repr=False, compare=False)
 
     @classmethod
     def from_record(cls, queue: Queue, record: dict[str, str]) -> Job:
@@ -177,13 +184,40 @@ class Job:
         return self.queue.add_job_log(self.id, str(line))
 
     def update_progress(self, value: Any) -> None:
-        """Store progress (a number or a JSON value) on the running job."""
+        """Store progress (a number or a JSON value) on the running job and emit ``progress``."""
         encoded = encode_json(value, "progress", self.queue_name)
         if self._token is None:
             raise JobStateError(self.id, self.queue_name, self.state, "update progress of a not running")
         if not self.queue.store.update_progress(self.id, self._token, encoded):
             raise JobStateError(self.id, self.queue_name, "no longer held by this worker", "update")
         self.progress = value
+        from pipeline.listeners import dispatch
+
+        dispatch(self.queue_name, "progress", self, value)
+
+    def cancel(self, reason: str = "cancelled") -> bool:
+        """Cancel from any process; see :meth:`Queue.cancel_job`.  True when it will never start."""
+        return self.queue.cancel_job(self.id, reason)
+
+    def is_cancelled(self) -> bool:
+        """Whether a cancel was requested (the seed's "is this job still wanted?" check)."""
+        if self._cancelled:
+            return True
+        raw = self.queue.client.hget(self.queue.store.keys.job(self.id), "cancelled")
+        self._cancelled = raw is not None
+        return self._cancelled
+
+    def promote(self) -> None:
+        """Run a delayed job now."""
+        self.queue.reschedule_job(self.id, 0)
+
+    def change_delay(self, delay_ms: int) -> None:
+        """Run a delayed job ``delay_ms`` from now instead."""
+        if delay_ms == 0:
+            raise InvalidJobError(
+                "change_delay needs a delay > 0 (use promote() to run now)", queue=self.queue_name
+            )
+        self.queue.reschedule_job(self.id, delay_ms)
 
 
 def _int_or_none(raw: str | None) -> int | None:

@@ -26,6 +26,9 @@ class QueueKeys:
         marker: list a blocked worker waits on; pushed when work may be ready.
         events: stream of lifecycle events.
         seq: counter giving prioritized jobs their FIFO order within a level.
+        stall_guard: short-lived key: one process per interval sweeps expired locks.
+        workers: hash of live worker processes serving the queue (id -> JSON).
+        metrics_prefix: prefix of the per-job-name metric rings and duration lists.
         job_prefix: prefix of job record keys (append the job id).
         logs_prefix: prefix of job log lists (append the job id).
     """
@@ -40,6 +43,9 @@ class QueueKeys:
     marker: str
     events: str
     seq: str
+    stall_guard: str
+    workers: str
+    metrics_prefix: str
     job_prefix: str
     logs_prefix: str
 
@@ -57,6 +63,9 @@ class QueueKeys:
             marker=base + "marker",
             events=base + "events",
             seq=base + "seq",
+            stall_guard=base + "stall-guard",
+            workers=base + "workers",
+            metrics_prefix=base + "metrics:",
             job_prefix=base + "j:",
             logs_prefix=base + "logs:",
         )
@@ -71,8 +80,3 @@ class QueueKeys:
 def queues_set(namespace: str) -> str:
     """Set of every queue name ever declared (for dashboards and discovery)."""
     return f"{namespace}:queues"
-
-
-def workers_hash(namespace: str) -> str:
-    """Hash of live worker processes: worker id -> JSON description."""
-    return f"{namespace}:workers"

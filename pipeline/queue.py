@@ -19,9 +19,7 @@ from pipeline.job import Job, JobState
 from pipeline.keys import queues_set
 from pipeline.options import check_data, validate_name, validate_options, validate_queue_name
 from pipeline.settings import Settings
-from pipeline.store import STATES, QueueStore, now_ms
-
-_Entry = tuple[str, str, int, int, bool]
+from pipeline.store import STATES, Entry, QueueStore, now_ms
 
 
 class Queue:
@@ -37,7 +35,13 @@ class Queue:
         self.name = validate_queue_name(name)
         self.settings = settings or app.get_settings()
         self.client = client or (app.get_client() if settings is None else _client_for(settings))
-        self.store = QueueStore(self.client, app.scripts_for(self.client), self.settings.namespace, name)
+        self.store = QueueStore(
+            self.client,
+            app.scripts_for(self.client),
+            self.settings.namespace,
+            name,
+            self.settings.events_max_len,
+        )
         self._registered = False
 
     def __repr__(self) -> str:
@@ -53,7 +57,7 @@ class Queue:
 
     def add_bulk(self, jobs: Iterable[Mapping[str, Any]]) -> list[Job]:
         """Add many jobs in one round trip.  Every job is checked before any is added."""
-        prepared: list[tuple[Job, _Entry]] = []
+        prepared: list[tuple[Job, Entry]] = []
         for index, spec in enumerate(jobs):
             if not isinstance(spec, Mapping):
                 raise InvalidJobError(f"add_bulk item {index} must be a mapping", queue=self.name)
@@ -76,7 +80,7 @@ class Queue:
         created = self._send([entry for _, entry in prepared])
         return [job if ok else self._existing(job.id) for (job, _), ok in zip(prepared, created, strict=True)]
 
-    def _prepare(self, name: Any, data: Any, opts: dict[str, Any]) -> tuple[Job, _Entry]:
+    def _prepare(self, name: Any, data: Any, opts: dict[str, Any]) -> tuple[Job, Entry]:
         name = validate_name(name, self.name)
         data = check_data(dict(data) if isinstance(data, Mapping) else data, self.name)
         options = validate_options(opts, self.name) if opts else {}
@@ -127,10 +131,10 @@ class Queue:
             priority=priority,
             _queue=self,
         )
-        return job, (job_id, encoded, delay, priority, bool(options.get("lifo", False)))
+        return job, (job_id, encoded, delay, priority, bool(options.get("lifo", False)), name)
 
     @translate_errors
-    def _send(self, entries: Sequence[_Entry]) -> list[int]:
+    def _send(self, entries: Sequence[Entry]) -> list[int]:
         if self._registered and len(entries) <= 1000:
             return self.store.add(entries)
         pipe = self.client.pipeline(transaction=False)
@@ -221,6 +225,35 @@ class Queue:
             raise JobStateError(str(job_id), self.name, job.state if job else "gone", "retry")
 
     @translate_errors
+    def cancel_job(self, job_id: str, reason: str = "cancelled") -> bool:
+        """Cancel a job from any process.
+
+        A waiting or delayed job fails at once with ``reason`` and never starts
+        (returns True).  A running job is asked to stop (returns False): its
+        handler sees ``current_job().is_cancelled()``, and its worker interrupts
+        it after ``PIPELINE_CANCEL_GRACE_MS``; it then ends ``failed`` with the reason.
+        """
+        outcome = self.store.cancel(str(job_id), str(reason))
+        if outcome == 0:
+            raise JobNotFoundError(str(job_id), self.name)
+        if outcome == -3:
+            job = self.get_job(str(job_id))
+            raise JobStateError(str(job_id), self.name, job.state if job else "gone", "cancel")
+        return outcome == 1
+
+    @translate_errors
+    def reschedule_job(self, job_id: str, delay_ms: int) -> None:
+        """Run a delayed job ``delay_ms`` from now (0: now)."""
+        if isinstance(delay_ms, bool) or not isinstance(delay_ms, int) or delay_ms < 0:
+            raise InvalidJobError(f"delay must be an int >= 0 (ms), got {delay_ms!r}", queue=self.name)
+        outcome = self.store.reschedule(str(job_id), delay_ms)
+        if outcome == 0:
+            raise JobNotFoundError(str(job_id), self.name)
+        if outcome == -3:
+            job = self.get_job(str(job_id))
+            raise JobStateError(str(job_id), self.name, job.state if job else "gone", "reschedule")
+
+    @translate_errors
     def clean(self, grace: int = 0, status: str = "completed", limit: int | None = None) -> list[str]:
         """Delete ``status`` jobs (completed or failed) that finished more than ``grace`` ms ago."""
         if status not in ("completed", "failed"):
@@ -249,14 +282,17 @@ class Queue:
 
     @translate_errors
     def pause(self) -> None:
-        """Stop every worker from starting jobs of this queue; running jobs finish."""
-        self.store.set_meta(paused="1")
+        """Stop every worker on every host from starting jobs of this queue; running jobs finish.
+
+        Jobs added meanwhile wait (and count as ``paused``).  The flag lives in
+        Redis, so it survives restarts of every process.
+        """
+        self.store.set_paused(True)
 
     @translate_errors
     def resume(self) -> None:
-        self.client.hdel(self.store.keys.meta, "paused")
-        self.client.lpush(self.store.keys.marker, *(["1"] * 64))
-        self.client.ltrim(self.store.keys.marker, 0, 63)
+        """Let workers start jobs of this queue again (blocked workers wake at once)."""
+        self.store.set_paused(False)
 
     @translate_errors
     def is_paused(self) -> bool:

@@ -28,6 +28,19 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+#: What ``add.lua`` takes per job: id, encoded message, delay ms, priority, lifo, job name.
+Entry = tuple[str, str, int, int, bool, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """How an attempt failed: the reason, its stack trace and how many traces to keep."""
+
+    reason: str
+    stack: str
+    stack_limit: int
+
+
 @dataclass(frozen=True, slots=True)
 class Fetched:
     """A job a worker has just taken: its message and lock token."""
@@ -41,39 +54,45 @@ class Fetched:
 class QueueStore:
     """Reads and transitions of the jobs of one queue."""
 
-    def __init__(self, client: redis.Redis, scripts: Scripts, namespace: str, queue_name: str) -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        scripts: Scripts,
+        namespace: str,
+        queue_name: str,
+        events_max_len: int = 10_000,
+    ) -> None:
         self.client = client
         self.scripts = scripts
         self.queue_name = queue_name
+        self.max_len = events_max_len
         self.keys = QueueKeys.for_queue(namespace, queue_name)
         k = self.keys
-        self._add_keys = [k.wait, k.prioritized, k.delayed, k.marker, k.seq]
-        self._fetch_keys = [k.wait, k.prioritized, k.delayed, k.active, k.meta, k.seq]
+        self._add_keys = [k.wait, k.prioritized, k.delayed, k.marker, k.seq, k.events]
+        self._fetch_keys = [k.wait, k.prioritized, k.delayed, k.active, k.meta, k.seq, k.events]
 
     # -- producing ---------------------------------------------------------------------------
 
-    def add_args(self, jobs: Sequence[tuple[str, str, int, int, bool]]) -> tuple[list[str], list[Any]]:
-        """KEYS and ARGV of ``add.lua`` for (id, message, delay, priority, lifo) tuples."""
+    def add_args(self, jobs: Sequence[Entry]) -> tuple[list[str], list[Any]]:
+        """KEYS and ARGV of ``add.lua`` for (id, message, delay, priority, lifo, name) tuples."""
         keys = list(self._add_keys)
-        args: list[Any] = [now_ms()]
+        args: list[Any] = [now_ms(), self.max_len]
         job_prefix = self.keys.job_prefix
-        for job_id, message, delay, priority, lifo in jobs:
+        for job_id, message, delay, priority, lifo, name in jobs:
             keys.append(job_prefix + job_id)
-            args += (job_id, message, delay, priority, "1" if lifo else "0")
+            args += (job_id, message, delay, priority, "1" if lifo else "0", name)
         return keys, args
 
-    def add(
-        self, jobs: Sequence[tuple[str, str, int, int, bool]], client: redis.Redis | None = None
-    ) -> list[int]:
+    def add(self, jobs: Sequence[Entry]) -> list[int]:
         """Create jobs in one round trip; per job 1 created, 0 the id existed already."""
         keys, args = self.add_args(jobs)
-        return cast(list[int], self.scripts("add", keys, args, client=client))
+        return cast(list[int], self.scripts("add", keys, args))
 
     # -- consuming ---------------------------------------------------------------------------
 
     def fetch(self, count: int, lock_ms: int) -> tuple[list[Fetched], int | None]:
         out, next_due = self.scripts(
-            "fetch", self._fetch_keys, [now_ms(), count, lock_ms, self.keys.job_prefix]
+            "fetch", self._fetch_keys, [now_ms(), count, lock_ms, self.keys.job_prefix, self.max_len]
         )
         jobs = [
             Fetched(out[i].decode(), out[i + 1], int(out[i + 2]), out[i + 3].decode())
@@ -85,89 +104,165 @@ class QueueStore:
         """Block until a producer rings the queue's doorbell or ``timeout_s`` passes."""
         self.client.blpop([self.keys.marker], timeout=max(timeout_s, 0.001))
 
-    def complete(self, job_id: str, token: str, result_json: str, keep: int) -> bool:
+    def complete(self, job_id: str, token: str, result_json: str, keep: int, name: str) -> int:
+        """1 done, -1 no longer this worker's job, -3 a cancel was requested (nothing changed)."""
         k = self.keys
-        return _ok(
+        return int(
             self.scripts(
                 "complete",
-                [k.job(job_id), k.active, k.completed, k.logs(job_id)],
-                [job_id, token, now_ms(), result_json, keep, k.job_prefix, k.logs_prefix],
+                [k.job(job_id), k.active, k.completed, k.logs(job_id), k.events],
+                [
+                    job_id,
+                    token,
+                    now_ms(),
+                    result_json,
+                    keep,
+                    k.job_prefix,
+                    k.logs_prefix,
+                    self.max_len,
+                    name,
+                    k.metrics_prefix,
+                ],
             )
         )
 
-    def fail(self, job_id: str, token: str, reason: str, stack: str, stack_limit: int, keep: int) -> bool:
-        k = self.keys
-        return _ok(
-            self.scripts(
-                "fail",
-                [k.job(job_id), k.active, k.failed, k.logs(job_id)],
-                [job_id, token, now_ms(), reason, stack, stack_limit, keep, k.job_prefix, k.logs_prefix],
-            )
-        )
-
-    def retry(
-        self, job_id: str, token: str, delay_ms: int, reason: str, stack: str, stack_limit: int
+    def fail(
+        self,
+        job_id: str,
+        token: str,
+        failure: Failure,
+        keep: int,
+        name: str,
+        exhausted: bool,
     ) -> bool:
         k = self.keys
         return _ok(
             self.scripts(
+                "fail",
+                [k.job(job_id), k.active, k.failed, k.logs(job_id), k.events],
+                [
+                    job_id,
+                    token,
+                    now_ms(),
+                    failure.reason,
+                    failure.stack,
+                    failure.stack_limit,
+                    keep,
+                    k.job_prefix,
+                    k.logs_prefix,
+                    self.max_len,
+                    name,
+                    k.metrics_prefix,
+                    "1" if exhausted else "0",
+                ],
+            )
+        )
+
+    def retry(self, job_id: str, token: str, delay_ms: int, failure: Failure) -> int:
+        """1 done, -1 no longer this worker's job, -3 a cancel was requested (nothing changed)."""
+        k = self.keys
+        return int(
+            self.scripts(
                 "retry",
-                [k.job(job_id), k.active, k.wait, k.prioritized, k.delayed, k.marker, k.seq],
-                [job_id, token, now_ms(), delay_ms, reason, stack, stack_limit],
+                [k.job(job_id), k.active, k.wait, k.prioritized, k.delayed, k.marker, k.seq, k.events],
+                [
+                    job_id,
+                    token,
+                    now_ms(),
+                    delay_ms,
+                    failure.reason,
+                    failure.stack,
+                    failure.stack_limit,
+                    self.max_len,
+                ],
             )
         )
 
     def requeue(self, pairs: Iterable[tuple[str, str]]) -> int:
-        args: list[Any] = [self.keys.job_prefix]
+        args: list[Any] = [self.keys.job_prefix, self.max_len]
         for job_id, token in pairs:
             args += (job_id, token)
-        if len(args) == 1:
+        if len(args) == 2:
             return 0
         k = self.keys
-        return cast(int, self.scripts("requeue", [k.active, k.wait, k.prioritized, k.marker, k.seq], args))
+        keys = [k.active, k.wait, k.prioritized, k.marker, k.seq, k.events]
+        return int(self.scripts("requeue", keys, args))
 
     def update_progress(self, job_id: str, token: str, progress_json: str) -> bool:
-        return _ok(self.scripts("update_progress", [self.keys.job(job_id)], [token, progress_json]))
+        k = self.keys
+        return _ok(
+            self.scripts(
+                "update_progress", [k.job(job_id), k.events], [job_id, token, progress_json, self.max_len]
+            )
+        )
+
+    def extend_locks(self, pairs: Sequence[tuple[str, str]], lock_ms: int) -> tuple[list[str], list[str]]:
+        """Renew held locks; returns (ids with a cancel request, ids no longer held)."""
+        args: list[Any] = [now_ms() + lock_ms, self.keys.job_prefix]
+        for job_id, token in pairs:
+            args += (job_id, token)
+        cancelled, lost = self.scripts("extend_locks", [self.keys.active], args)
+        return _decoded(cancelled), _decoded(lost)
+
+    def reclaim_stalled(self, max_stalled: int, interval_ms: int) -> list[tuple[str, str]]:
+        """Sweep expired locks (at most one process per interval); returns (id, new state) pairs."""
+        k = self.keys
+        out = self.scripts(
+            "stalled",
+            [k.active, k.wait, k.prioritized, k.seq, k.marker, k.events, k.failed, k.stall_guard],
+            [now_ms(), k.job_prefix, max_stalled, self.max_len, interval_ms],
+        )
+        flat = _decoded(out)
+        return list(zip(flat[::2], flat[1::2], strict=True))
 
     # -- management --------------------------------------------------------------------------
 
     def remove(self, job_id: str) -> int:
         k = self.keys
-        return cast(
-            int,
-            self.scripts(
-                "remove",
-                [k.job(job_id), k.logs(job_id), k.wait, k.prioritized, k.delayed, k.completed, k.failed],
-                [job_id],
-            ),
-        )
+        keys = [
+            k.job(job_id),
+            k.logs(job_id),
+            k.wait,
+            k.prioritized,
+            k.delayed,
+            k.completed,
+            k.failed,
+            k.events,
+        ]
+        return int(self.scripts("remove", keys, [job_id, self.max_len]))
 
     def retry_failed(self, job_id: str) -> int:
         k = self.keys
-        return cast(
-            int,
-            self.scripts(
-                "retry_failed",
-                [k.job(job_id), k.failed, k.wait, k.prioritized, k.marker, k.seq],
-                [job_id],
-            ),
-        )
+        keys = [k.job(job_id), k.failed, k.wait, k.prioritized, k.marker, k.seq, k.events]
+        return int(self.scripts("retry_failed", keys, [job_id, self.max_len]))
+
+    def cancel(self, job_id: str, reason: str) -> int:
+        k = self.keys
+        keys = [k.job(job_id), k.wait, k.prioritized, k.delayed, k.failed, k.events]
+        return int(self.scripts("cancel", keys, [job_id, reason, now_ms(), self.max_len]))
+
+    def reschedule(self, job_id: str, delay_ms: int) -> int:
+        k = self.keys
+        keys = [k.job(job_id), k.delayed, k.wait, k.prioritized, k.seq, k.marker, k.events]
+        return int(self.scripts("reschedule", keys, [job_id, now_ms(), delay_ms, self.max_len]))
 
     def clean(self, cutoff_ms: int, state: str, limit: int) -> list[str]:
         k = self.keys
         key = k.completed if state == "completed" else k.failed
-        ids = self.scripts("clean", [key], [cutoff_ms, limit, k.job_prefix, k.logs_prefix])
-        return [i.decode() for i in ids]
+        ids = self.scripts(
+            "clean", [key, k.events], [cutoff_ms, limit, k.job_prefix, k.logs_prefix, self.max_len, state]
+        )
+        return _decoded(ids)
 
     def drain(self, limit: int = 1000) -> int:
         k = self.keys
-        return cast(
-            int,
-            self.scripts("drain", [k.wait, k.prioritized, k.delayed], [limit, k.job_prefix, k.logs_prefix]),
-        )
+        keys = [k.wait, k.prioritized, k.delayed, k.events]
+        return int(self.scripts("drain", keys, [limit, k.job_prefix, k.logs_prefix, self.max_len]))
 
-    def set_meta(self, **fields: str) -> None:
-        self.client.hset(self.keys.meta, mapping=cast(Any, fields))
+    def set_paused(self, paused: bool) -> bool:
+        k = self.keys
+        args = ["pause" if paused else "resume", self.max_len]
+        return _ok(self.scripts("pause", [k.meta, k.marker, k.events], args))
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -193,13 +288,20 @@ class QueueStore:
                 pipe.zcard(k.prioritized)
             else:
                 pipe.zcard(getattr(k, state))
-        replies = iter(pipe.execute())
+        pipe.hget(k.meta, "paused")
+        replies = pipe.execute()
+        paused = replies.pop() == b"1"
+        it = iter(replies)
         out = {}
         for state in states:
-            n = next(replies)
+            n = next(it)
             if state == "waiting":
-                n += next(replies)
+                n += next(it)
             out[state] = int(n)
+        if paused and "waiting" in out:
+            # Bull's vocabulary: jobs of a paused queue count as paused, not waiting.
+            out["paused"] = out["waiting"]
+            out["waiting"] = 0
         return out
 
     def ids(self, state: str, start: int, end: int, asc: bool) -> list[str]:

@@ -16,20 +16,11 @@ import redis
 
 _INCLUDE = re.compile(r'^--- @include "([a-z_]+)"$', re.MULTILINE)
 
-SCRIPT_NAMES = (
-    "add",
-    "fetch",
-    "complete",
-    "fail",
-    "retry",
-    "requeue",
-    "remove",
-    "retry_failed",
-    "clean",
-    "drain",
-    "get_jobs",
-    "update_progress",
-)
+
+def script_names() -> list[str]:
+    """Every transition script shipped (each ``<name>.lua`` beside this module)."""
+    root = resources.files(__name__)
+    return sorted(p.name[:-4] for p in root.iterdir() if p.name.endswith(".lua"))
 
 
 @cache
@@ -48,7 +39,7 @@ class Scripts:
     """The scripts registered on one Redis client (EVALSHA, reloaded on NOSCRIPT)."""
 
     def __init__(self, client: redis.Redis) -> None:
-        self._scripts = {name: client.register_script(source(name)) for name in SCRIPT_NAMES}
+        self._scripts = {name: client.register_script(source(name)) for name in script_names()}
 
     def __call__(
         self,

@@ -2,12 +2,15 @@
   drain: delete up to `limit` waiting and delayed jobs (Bull's queue.empty()).
   Called in a loop until it returns 0, so a huge queue never blocks Redis long.
 
-  KEYS[1] wait list   KEYS[2] prioritized zset   KEYS[3] delayed zset
+  KEYS[1] wait list   KEYS[2] prioritized zset   KEYS[3] delayed zset   KEYS[4] events stream
 
-  ARGV[1] limit   ARGV[2] job key prefix   ARGV[3] logs prefix
+  ARGV[1] limit   ARGV[2] job key prefix   ARGV[3] logs prefix   ARGV[4] events max length
 
   Returns: number of jobs deleted.
+  Events: "cleaned" (count, state = "waiting") when anything was deleted.
 ]]
+--- @include "emit"
+
 local limit = tonumber(ARGV[1])
 local deleted = 0
 local function drop(job_id)
@@ -27,5 +30,8 @@ for _, key in ipairs({KEYS[2], KEYS[3]}) do
       drop(job_id)
     end
   end
+end
+if deleted > 0 then
+  emit(KEYS[4], ARGV[4], "cleaned", "", "count", deleted, "state", "waiting")
 end
 return deleted

@@ -2,13 +2,15 @@
   remove: delete a job that is not running, whatever its state, so it never runs.
 
   KEYS[1] job key   KEYS[2] job logs   KEYS[3] wait list   KEYS[4] prioritized zset
-  KEYS[5] delayed zset   KEYS[6] completed zset   KEYS[7] failed zset
+  KEYS[5] delayed zset   KEYS[6] completed zset   KEYS[7] failed zset   KEYS[8] events stream
 
-  ARGV[1] job id
+  ARGV[1] job id   ARGV[2] events max length
 
   Returns: 1 removed; 0 no such job; -2 the job is active (locked by a worker).
+  Events: "removed" (prev = its state).
 ]]
 --- @include "pending_record"
+--- @include "emit"
 
 local job_key = KEYS[1]
 local job_id = ARGV[1]
@@ -40,4 +42,5 @@ elseif state == "failed" then
   redis.call("ZREM", KEYS[7], job_id)
 end
 redis.call("DEL", job_key, KEYS[2])
+emit(KEYS[8], ARGV[2], "removed", job_id, "prev", state)
 return 1

@@ -3,23 +3,29 @@
   that has attempts left.  The failed reason of the attempt stays on the record.
 
   KEYS[1] job key   KEYS[2] active zset   KEYS[3] wait list   KEYS[4] prioritized zset
-  KEYS[5] delayed zset   KEYS[6] marker list   KEYS[7] priority seq
+  KEYS[5] delayed zset   KEYS[6] marker list   KEYS[7] priority seq   KEYS[8] events stream
 
   ARGV[1] job id    ARGV[2] lock token    ARGV[3] now (epoch ms)
   ARGV[4] backoff delay ms   ARGV[5] failed reason
-  ARGV[6] this attempt's stack trace   ARGV[7] stack traces kept
+  ARGV[6] this attempt's stack trace   ARGV[7] stack traces kept   ARGV[8] events max length
 
-  Returns: 1 done; -1 rejected (the job is no longer this worker's).
+  Returns: 1 done; -1 rejected (the job is no longer this worker's); -3 a cancel
+  was requested (nothing changed: the caller fails the job instead).
+  Events: "delayed" (delay = due time, reason) or "waiting" (prev = active, reason).
 ]]
 --- @include "push_waiting"
 --- @include "wake"
 --- @include "append_stacktrace"
+--- @include "emit"
 
 local job_key = KEYS[1]
 local job_id = ARGV[1]
-local state = redis.call("HMGET", job_key, "state", "token", "priority")
+local state = redis.call("HMGET", job_key, "state", "token", "priority", "cancelled")
 if state[1] ~= "active" or state[2] ~= ARGV[2] then
   return -1
+end
+if state[4] then
+  return -3
 end
 redis.call("ZREM", KEYS[2], job_id)
 redis.call("HINCRBY", job_key, "attempts_made", 1)
@@ -29,9 +35,12 @@ if delay > 0 then next_state = "delayed" end
 redis.call("HSET", job_key, "state", next_state, "failed_reason", ARGV[5])
 append_stacktrace(job_key, ARGV[6], tonumber(ARGV[7]))
 if delay > 0 then
-  redis.call("ZADD", KEYS[5], tonumber(ARGV[3]) + delay, job_id)
+  local due = tonumber(ARGV[3]) + delay
+  redis.call("ZADD", KEYS[5], due, job_id)
+  emit(KEYS[8], ARGV[8], "delayed", job_id, "delay", due, "reason", ARGV[5])
 else
   push_waiting(KEYS[3], KEYS[4], KEYS[7], job_id, tonumber(state[3]) or 0, false)
+  emit(KEYS[8], ARGV[8], "waiting", job_id, "prev", "active", "reason", ARGV[5])
 end
 wake(KEYS[6])
 return 1

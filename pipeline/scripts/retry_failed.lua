@@ -3,14 +3,16 @@
   so the job gets one more attempt beyond those it used.
 
   KEYS[1] job key   KEYS[2] failed zset   KEYS[3] wait list   KEYS[4] prioritized zset
-  KEYS[5] marker list   KEYS[6] priority seq
+  KEYS[5] marker list   KEYS[6] priority seq   KEYS[7] events stream
 
-  ARGV[1] job id
+  ARGV[1] job id   ARGV[2] events max length
 
   Returns: 1 done; 0 no such job; -3 the job is not failed.
+  Events: "waiting" (prev = failed).
 ]]
 --- @include "push_waiting"
 --- @include "wake"
+--- @include "emit"
 
 local job_key = KEYS[1]
 if redis.call("TYPE", job_key)["ok"] ~= "hash" then
@@ -23,7 +25,8 @@ if fields[1] ~= "failed" then
 end
 redis.call("ZREM", KEYS[2], ARGV[1])
 redis.call("HSET", job_key, "state", "waiting")
-redis.call("HDEL", job_key, "finished_on", "processed_on", "failed_reason", "stacktrace")
+redis.call("HDEL", job_key, "finished_on", "processed_on", "failed_reason", "stacktrace", "cancelled")
 push_waiting(KEYS[3], KEYS[4], KEYS[6], ARGV[1], tonumber(fields[2]) or 0, false)
+emit(KEYS[7], ARGV[2], "waiting", ARGV[1], "prev", "failed")
 wake(KEYS[5])
 return 1

@@ -1,0 +1,53 @@
+--[[
+  cancel: stop a job from anywhere.  A waiting or delayed job fails at once
+  with the reason and never starts; a running job gets a cancel request that
+  its handler sees through is_cancelled(), and that its worker enforces after
+  a grace period.
+
+  KEYS[1] job key   KEYS[2] wait list   KEYS[3] prioritized zset   KEYS[4] delayed zset
+  KEYS[5] failed zset   KEYS[6] events stream
+
+  ARGV[1] job id   ARGV[2] reason   ARGV[3] now (epoch ms)   ARGV[4] events max length
+
+  Returns: 1 cancelled now; 2 cancel requested of a running job; 0 no such job;
+  -3 the job already finished.
+  Events: "failed" (reason, prev) for a job cancelled before it ran.
+]]
+--- @include "pending_record"
+--- @include "emit"
+
+local job_key = KEYS[1]
+local job_id = ARGV[1]
+local kind = redis.call("TYPE", job_key)["ok"]
+local state, prio
+if kind == "string" then
+  local letter, p, msg = parse_pending(redis.call("GET", job_key))
+  state, prio = (letter == "d") and "delayed" or "waiting", p
+  redis.call("DEL", job_key)
+  redis.call("HSET", job_key, "msg", msg, "state", state, "attempts_made", 0)
+  if prio > 0 then redis.call("HSET", job_key, "priority", prio) end
+elseif kind == "hash" then
+  local fields = redis.call("HMGET", job_key, "state", "priority")
+  state, prio = fields[1], tonumber(fields[2]) or 0
+else
+  return 0
+end
+if state == "completed" or state == "failed" then
+  return -3
+end
+if state == "active" then
+  redis.call("HSET", job_key, "cancelled", ARGV[2])
+  return 2
+end
+if state == "delayed" then
+  redis.call("ZREM", KEYS[4], job_id)
+elseif prio > 0 then
+  redis.call("ZREM", KEYS[3], job_id)
+else
+  redis.call("LREM", KEYS[2], 1, job_id)
+end
+redis.call("HSET", job_key, "state", "failed", "finished_on", ARGV[3], "failed_reason", ARGV[2],
+           "cancelled", ARGV[2])
+redis.call("ZADD", KEYS[5], ARGV[3], job_id)
+emit(KEYS[6], ARGV[4], "failed", job_id, "reason", ARGV[2], "prev", state)
+return 1

@@ -1,0 +1,40 @@
+--[[
+  reschedule: a delayed job's new due time (job.change_delay) or now (job.promote).
+
+  KEYS[1] job key   KEYS[2] delayed zset   KEYS[3] wait list   KEYS[4] prioritized zset
+  KEYS[5] priority seq   KEYS[6] marker list   KEYS[7] events stream
+
+  ARGV[1] job id   ARGV[2] now (epoch ms)   ARGV[3] delay ms from now (0 = promote)
+  ARGV[4] events max length
+
+  Returns: 1 done; 0 no such job; -3 the job is not delayed.
+  Events: "waiting" (prev = delayed) when promoted, else "delayed" (delay = due time).
+]]
+--- @include "push_waiting"
+--- @include "pending_record"
+--- @include "wake"
+--- @include "emit"
+
+local job_key = KEYS[1]
+local job_id = ARGV[1]
+if redis.call("ZSCORE", KEYS[2], job_id) == false then
+  if redis.call("EXISTS", job_key) == 0 then return 0 end
+  return -3
+end
+local delay = tonumber(ARGV[3])
+if delay > 0 then
+  local due = tonumber(ARGV[2]) + delay
+  redis.call("ZADD", KEYS[2], due, job_id)
+  emit(KEYS[7], ARGV[4], "delayed", job_id, "delay", due)
+else
+  redis.call("ZREM", KEYS[2], job_id)
+  if redis.call("TYPE", job_key)["ok"] == "string" then
+    redis.call("SETRANGE", job_key, 0, "w")
+  else
+    redis.call("HSET", job_key, "state", "waiting")
+  end
+  push_waiting(KEYS[3], KEYS[4], KEYS[5], job_id, record_priority(job_key), false)
+  emit(KEYS[7], ARGV[4], "waiting", job_id, "prev", "delayed")
+end
+wake(KEYS[6])
+return 1
