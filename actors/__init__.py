@@ -1,0 +1,1 @@
+"""The domain pipelines: email, images, reports, campaigns, notifications, file processing."""
