@@ -48,11 +48,18 @@ def default_middleware() -> list[Middleware]:
     Retries replaces Dramatiq's: same options, plus Bull's attempts/backoff, and
     it reschedules through the job store instead of enqueueing a copy.  Results
     hands return values to the consumer, which stores them with the completion.
-    CurrentJob comes last so handlers see their job while every other
-    middleware's before-hooks have run.
+    CurrentJob follows, so the job is bound before LocalEvents fires
+    ``active`` listeners with it.  Cancellation, StallDetection and
+    WorkerRegistry each run a small thread per worker process (cancel requests,
+    lock renewal and stall sweeps, heartbeats); WorkerRegistry also checks at
+    boot that Redis answers, so a bad address fails with one readable error.
     """
+    from middleware.cancellation import Cancellation
     from middleware.current_job import CurrentJob
+    from middleware.local_events import LocalEvents
     from middleware.retries import Retries
+    from middleware.stall_detection import StallDetection
+    from middleware.worker_registry import WorkerRegistry
 
     return [
         AgeLimit(),
@@ -63,6 +70,10 @@ def default_middleware() -> list[Middleware]:
         Retries(),
         Results(backend=JobResultBackend(), store_results=True),
         CurrentJob(),
+        LocalEvents(),
+        Cancellation(),
+        StallDetection(),
+        WorkerRegistry(),
     ]
 
 

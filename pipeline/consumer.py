@@ -23,11 +23,13 @@ from dramatiq.message import Message
 from dramatiq.middleware import SkipMessage, TimeLimitExceeded
 
 from pipeline.errors import UnknownJobNameError
+from pipeline.job import Job, JobState
 from pipeline.options import DEFAULT_STACKTRACE_LIMIT, keep_count
 from pipeline.store import Failure, Fetched, QueueStore, now_ms
 
 if TYPE_CHECKING:
     from pipeline.broker import PipelineBroker
+    from pipeline.queue import Queue
 
 
 class JobMessage(MessageProxy):
@@ -48,6 +50,24 @@ class JobMessage(MessageProxy):
         self.retries_exhausted = False
         #: What the consumer recorded: "completed", "retried", "failed" or "rejected".
         self.outcome: str | None = None
+
+    def to_job(self, queue: Queue) -> Job:
+        """The running job, as handlers and listeners see it."""
+        opts = dict(self.options)
+        if "time_limit" in opts:
+            opts["timeout"] = opts.pop("time_limit")
+        return Job(
+            id=self.job_id,
+            name=self.job_name,
+            queue_name=self.queue_name,
+            data=self.kwargs,
+            opts=opts,
+            state=JobState.ACTIVE,
+            attempts_made=self.attempts_made,
+            timestamp=self.message_timestamp,
+            _queue=queue,
+            _token=self.token,
+        )
 
 
 class JobConsumer(Consumer):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, overload
 
 import dramatiq
 import redis
@@ -17,7 +17,9 @@ from pipeline.connection import translate_errors
 from pipeline.errors import InvalidJobError, JobNotFoundError, JobStateError
 from pipeline.job import Job, JobState
 from pipeline.keys import queues_set
+from pipeline.metrics import Metrics, get_metrics, get_workers
 from pipeline.options import check_data, validate_name, validate_options, validate_queue_name
+from pipeline.repeat import RepeatableJob, RepeatStore, add_repeatable, remove_repeatable
 from pipeline.settings import Settings
 from pipeline.store import STATES, Entry, QueueStore, now_ms
 
@@ -49,8 +51,30 @@ class Queue:
 
     # -- adding ------------------------------------------------------------------------------
 
-    def add(self, name: str, data: Mapping[str, Any] | None = None, **opts: Any) -> Job:
-        """Add one job; returns it (or the existing job when ``job_id`` is taken)."""
+    @overload
+    def add(
+        self, name: str, data: Mapping[str, Any] | None = None, *, repeat: None = None, **opts: Any
+    ) -> Job: ...
+
+    @overload
+    def add(
+        self, name: str, data: Mapping[str, Any] | None = None, *, repeat: Mapping[str, Any], **opts: Any
+    ) -> Job | None: ...
+
+    def add(
+        self, name: str, data: Mapping[str, Any] | None = None, *, repeat: Any = None, **opts: Any
+    ) -> Job | None:
+        """Add one job; returns it (or the existing job when ``job_id`` is taken).
+
+        With ``repeat={"cron": ..., "tz": ...}`` or ``repeat={"every": ms}`` (plus
+        ``start_date``, ``end_date``, ``limit``) it stores a repeat definition that
+        the ``pipeline scheduler`` process fires, and returns the pending occurrence:
+        a delayed job with the id ``repeat:<id>:<fire ms>``.  Adding the same repeat
+        again updates it.  Returns ``None`` when the repeat has nothing left to run
+        (its ``limit`` or ``end_date`` reached).  See :mod:`pipeline.repeat`.
+        """
+        if repeat is not None:
+            return add_repeatable(self, name, data, {**opts, "repeat": repeat})
         job, entry = self._prepare(name, data, opts)
         created = self._send([entry])[0]
         return job if created else self._existing(job.id)
@@ -84,12 +108,8 @@ class Queue:
         name = validate_name(name, self.name)
         data = check_data(dict(data) if isinstance(data, Mapping) else data, self.name)
         options = validate_options(opts, self.name) if opts else {}
-        if "repeat" in options:
-            raise InvalidJobError(
-                "option 'repeat' needs the scheduler, which this version does not ship",
-                queue=self.name,
-                field="repeat",
-            )
+        if "repeat" in options:  # add() takes repeats; each occurrence is a plain add
+            raise InvalidJobError("option 'repeat' is taken by add() only", queue=self.name, field="repeat")
         job_id = options.pop("job_id", None) or str(uuid.uuid4())
         if "timeout" in options:
             options["time_limit"] = options.pop("timeout")
@@ -198,6 +218,19 @@ class Queue:
         return self.get_job_counts("failed")["failed"]
 
     @translate_errors
+    def get_metrics(
+        self, kind: str = "completed", start: int = 0, end: int = -1, *, name: str | None = None
+    ) -> Metrics:
+        """Completed or failed jobs per minute (newest first) over minutes ``start``..``end`` ago,
+        with duration percentiles and the oldest waiting job's age; one job name or all."""
+        return get_metrics(self, kind, start, end, name)
+
+    @translate_errors
+    def get_workers(self) -> list[dict[str, Any]]:
+        """Live worker processes serving this queue: id, host, pid, queues, started, last_heartbeat."""
+        return get_workers(self)
+
+    @translate_errors
     def get_job_logs(self, job_id: str, start: int = 0, end: int = -1) -> list[str]:
         return self.store.logs(str(job_id), start, end)
 
@@ -297,6 +330,22 @@ class Queue:
     @translate_errors
     def is_paused(self) -> bool:
         return self.client.hget(self.store.keys.meta, "paused") == b"1"
+
+    # -- repeats -----------------------------------------------------------------------------
+
+    @translate_errors
+    def get_repeatable_jobs(self) -> list[RepeatableJob]:
+        """Every repeat definition of the queue, the next to run first (finished ones last)."""
+        definitions = RepeatStore(self).all()
+        return sorted(definitions, key=lambda d: (d.next_run is None, d.next_run or 0, d.key))
+
+    @translate_errors
+    def remove_repeatable(self, key: str) -> bool:
+        """Stop the repeat with ``key`` (from ``get_repeatable_jobs``) and drop its pending occurrence.
+
+        Returns ``False`` when no such repeat exists.
+        """
+        return remove_repeatable(self, key)
 
 
 def _states(states: str | Sequence[str] | None) -> list[str]:

@@ -61,6 +61,7 @@ class Settings:
         stalled_interval_ms: how often workers look for expired locks.
         max_stalled_count: stalls a job survives before it fails.
         events_max_len: approximate cap of each queue's event stream.
+        worker_heartbeat_ms: how often workers refresh their entry in ``get_workers()``.
         cancel_grace_ms: how long a cancelled running job may go on before its worker interrupts it.
         smtp_*: outgoing mail server; ``mail_from`` the sender address.
         storage_backend: ``local`` (files under ``storage_dir``) or ``s3``.
@@ -83,6 +84,7 @@ class Settings:
     max_stalled_count: int = 1
     events_max_len: int = 10_000
     cancel_grace_ms: int = 2_000
+    worker_heartbeat_ms: int = 5_000
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     smtp_user: str = ""
@@ -122,6 +124,7 @@ class Settings:
             max_stalled_count=_env_int("PIPELINE_MAX_STALLED_COUNT", 1),
             events_max_len=_env_int("PIPELINE_EVENTS_MAX_LEN", 10_000, minimum=1),
             cancel_grace_ms=_env_int("PIPELINE_CANCEL_GRACE_MS", 2_000),
+            worker_heartbeat_ms=_env_int("PIPELINE_WORKER_HEARTBEAT_MS", 5_000, minimum=100),
             smtp_host=_env_str("SMTP_HOST", "127.0.0.1"),
             smtp_port=_env_int("SMTP_PORT", 25, minimum=1),
             smtp_user=_env_str("SMTP_USER"),

@@ -62,3 +62,40 @@ def slow(seconds: float, key: str = "") -> str:
 @actor(queue_name=QUEUE, catch_all=True)
 def anything(**data: Any) -> str:
     return f"catch-all got {current_job().name}"
+
+
+@actor(queue_name=QUEUE, job_name="progress")
+def progress(steps: list[int]) -> str:
+    job = current_job()
+    for step in steps:
+        job.update_progress(step)
+    return "done"
+
+
+@actor(queue_name=QUEUE, job_name="tagged-slow")
+def tagged_slow(seconds: float, key: str) -> str:
+    """Records each execution, then returns the tag of the worker that ran it."""
+    _redis.rpush(key, os.environ.get("TEST_WORKER_TAG", "?"))
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        time.sleep(0.01)
+    return os.environ.get("TEST_WORKER_TAG", "?")
+
+
+@actor(queue_name=QUEUE, job_name="cooperative")
+def cooperative(key: str) -> str:
+    _redis.rpush(key, "started")
+    job = current_job()
+    deadline = time.monotonic() + 30
+    while not job.is_cancelled() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return "stopped early"
+
+
+@actor(queue_name=QUEUE, job_name="stubborn")
+def stubborn(key: str) -> str:
+    _redis.rpush(key, "started")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        time.sleep(0.01)
+    return "never cancelled"

@@ -1,0 +1,107 @@
+"""Cancellation: enforces ``job.cancel()`` on jobs running in this process.
+
+A handler that checks ``current_job().is_cancelled()`` stops by itself; one that
+does not is interrupted after ``PIPELINE_CANCEL_GRACE_MS`` the way Dramatiq's
+time limit interrupts (an exception raised in its thread, so a blocking system
+call is only interrupted when it returns).  Either way the job ends ``failed``
+with the cancel reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import dramatiq
+import redis
+from dramatiq.middleware import Middleware
+from dramatiq.threading import raise_thread_exception
+
+from pipeline.broker import PipelineBroker
+from pipeline.consumer import JobMessage
+from pipeline.errors import UnrecoverableError
+
+POLL_S = 0.2
+
+
+class JobInterrupted(UnrecoverableError):
+    """Raised inside a handler whose job was cancelled and did not stop within the grace period."""
+
+
+@dataclass
+class _Running:
+    thread_id: int
+    message: JobMessage
+    cancel_seen: float | None = None
+    interrupted: bool = False
+
+
+class Cancellation(Middleware):
+    """Watches the jobs running in this process for cancel requests."""
+
+    def __init__(self) -> None:
+        self.logger = logging.getLogger(__name__)
+        self._running: dict[str, _Running] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def after_worker_boot(self, broker: dramatiq.Broker, worker: Any) -> None:
+        if isinstance(broker, PipelineBroker):
+            self._stop.clear()
+            self._thread = threading.Thread(
+                target=self._watch, args=(broker,), name="cancellation", daemon=True
+            )
+            self._thread.start()
+
+    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: Any) -> None:
+        self._stop.set()
+
+    def before_process_message(self, broker: dramatiq.Broker, message: Any) -> None:
+        if isinstance(message, JobMessage):
+            with self._lock:
+                self._running[message.job_id] = _Running(threading.get_ident(), message)
+
+    def after_process_message(
+        self, broker: dramatiq.Broker, message: Any, *, result: Any = None, exception: Any = None
+    ) -> None:
+        if isinstance(message, JobMessage):
+            with self._lock:
+                self._running.pop(message.job_id, None)
+
+    after_skip_message = after_process_message
+
+    def _watch(self, broker: PipelineBroker) -> None:
+        grace_s = broker.settings.cancel_grace_ms / 1000
+        while not self._stop.wait(POLL_S):
+            with self._lock:
+                running = list(self._running.values())
+            if not running:
+                continue
+            try:
+                pipe = broker.client.pipeline(transaction=False)
+                for entry in running:
+                    pipe.hget(
+                        broker.store(entry.message.queue_name).keys.job(entry.message.job_id), "cancelled"
+                    )
+                reasons = pipe.execute()
+            except redis.RedisError:
+                self.logger.warning("Could not check for cancelled jobs.", exc_info=True)
+                continue
+            now = time.monotonic()
+            for entry, reason in zip(running, reasons, strict=True):
+                if reason is None or entry.interrupted:
+                    continue
+                if entry.cancel_seen is None:
+                    entry.cancel_seen = now
+                if now - entry.cancel_seen >= grace_s:
+                    with self._lock:
+                        if self._running.get(entry.message.job_id) is not entry:
+                            continue  # it finished meanwhile
+                        entry.interrupted = True
+                        entry.message.failure_reason = reason.decode()
+                        self.logger.warning("Interrupting cancelled job %r.", entry.message.job_id)
+                        raise_thread_exception(entry.thread_id, JobInterrupted)
