@@ -178,3 +178,42 @@ def server_tls_context(cert: Path, key: Path) -> ssl.SSLContext:
 
 def client_tls_context(cert: Path) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=str(cert))
+
+
+class S3Server:
+    """moto in server mode on a free loopback port: a real HTTP S3 endpoint for boto3."""
+
+    def __init__(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        self.port = free_port()
+        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> S3Server:
+        self.server.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    def env(self, bucket: str) -> dict[str, str]:
+        """The environment that points the project's storage at this server and ``bucket``."""
+        return {
+            "STORAGE_BACKEND": "s3",
+            "S3_BUCKET": bucket,
+            "S3_ENDPOINT_URL": self.endpoint_url,
+            "S3_REGION": "us-east-1",
+            **AWS_TEST_CREDENTIALS,
+        }
+
+
+#: moto accepts any credentials; these keep boto3 from looking for real ones.
+AWS_TEST_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}

@@ -1,0 +1,1 @@
+"""Image variants with Pillow: fitted resizes and an optimised re-encode, and the image queue's actors."""
