@@ -1,0 +1,1 @@
+"""PDF reports: pluggable data sources, reportlab rendering, upload and a presigned link."""
