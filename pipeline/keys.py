@@ -80,3 +80,34 @@ class QueueKeys:
 def queues_set(namespace: str) -> str:
     """Set of every queue name ever declared (for dashboards and discovery)."""
     return f"{namespace}:queues"
+
+
+@dataclass(frozen=True, slots=True)
+class RepeatKeys:
+    """Key names of one queue's repeatable jobs, in the queue's ``{queue}`` slot.
+
+    Attributes:
+        index: set of the queue's repeat definition ids.
+        prefix: prefix of the definition hashes (append the id).
+    """
+
+    index: str
+    prefix: str
+
+    @classmethod
+    def for_queue(cls, namespace: str, queue: str) -> RepeatKeys:
+        base = f"{namespace}:{{{queue}}}:repeat"
+        return cls(index=base, prefix=base + ":")
+
+    def definition(self, repeat_id: str) -> str:
+        return self.prefix + repeat_id
+
+
+def repeat_queues_set(namespace: str) -> str:
+    """Set of queue names that have repeat definitions (the scheduler reads these)."""
+    return f"{namespace}:repeat:queues"
+
+
+def repeat_version(namespace: str) -> str:
+    """Counter bumped whenever a repeat definition is added, changed or removed."""
+    return f"{namespace}:repeat:version"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from pipeline.errors import InvalidJobError
@@ -126,10 +127,87 @@ def validate_options(
                 raise _fail(f"option 'lifo' must be a bool, got {value!r}", queue, key)
             out[key] = value
         elif key == "repeat":
-            if not isinstance(value, Mapping):
-                raise _fail(f"option 'repeat' must be a mapping, got {value!r}", queue, key)
-            out[key] = dict(value)
+            out[key] = validate_repeat(value, queue)
+    if "repeat" in out and out.get("delay"):
+        raise _fail("option 'delay' cannot be combined with 'repeat' (use repeat.start_date)", queue, "delay")
     return out
+
+
+#: Keys of the ``repeat`` option.
+REPEAT_KEYS = frozenset({"cron", "every", "tz", "start_date", "end_date", "limit"})
+
+
+def validate_repeat(value: Any, queue: str | None = None) -> dict[str, Any]:
+    """Check the ``repeat`` option; return it with dates as epoch ms.
+
+    ``cron`` (5 or 6 fields) or ``every`` (ms), exactly one; ``tz`` an IANA zone for
+    ``cron`` (default UTC); ``start_date`` / ``end_date`` a datetime (naive: in
+    ``tz``), an ISO 8601 string or epoch ms; ``limit`` the most occurrences, >= 1.
+    """
+    from pipeline.triggers import RepeatTrigger, parse_zone
+
+    if not isinstance(value, Mapping):
+        raise _fail(f"option 'repeat' must be a mapping, got {value!r}", queue, "repeat")
+    for key in value:
+        if key not in REPEAT_KEYS:
+            hint = {"pattern": "cron"}.get(key, _snake(str(key)))
+            extra = f" (did you mean {hint!r}?)" if hint in REPEAT_KEYS else ""
+            raise _fail(f"unknown repeat option {key!r}{extra}", queue, "repeat")
+    spec = {k: v for k, v in value.items() if v is not None}
+    if ("cron" in spec) == ("every" in spec):
+        which = "both" if "cron" in spec else "neither"
+        raise _fail(f"option 'repeat' needs exactly one of 'cron' or 'every', got {which}", queue, "repeat")
+    out: dict[str, Any] = {}
+    if "cron" in spec:
+        if not isinstance(spec["cron"], str):
+            raise _fail(f"repeat.cron must be a string, got {spec['cron']!r}", queue, "repeat.cron")
+        out["cron"] = " ".join(spec["cron"].split())
+    else:
+        out["every"] = _int(spec["every"], "repeat.every", queue, minimum=1)
+    zone = None
+    if "tz" in spec:
+        if "every" in out:
+            raise _fail("repeat.tz applies to 'cron' only ('every' counts real time)", queue, "repeat.tz")
+        try:
+            zone = parse_zone(spec["tz"]) if isinstance(spec["tz"], str) else None
+        except ValueError as exc:
+            raise _fail(f"repeat.tz: {exc}", queue, "repeat.tz") from None
+        if zone is None:
+            raise _fail(f"repeat.tz must be a string, got {spec['tz']!r}", queue, "repeat.tz")
+        out["tz"] = zone.key
+    for key in ("start_date", "end_date"):
+        if key in spec:
+            out[key] = _epoch_ms(spec[key], f"repeat.{key}", queue, zone)
+    if "start_date" in out and "end_date" in out and out["end_date"] <= out["start_date"]:
+        raise _fail("repeat.end_date must be after repeat.start_date", queue, "repeat.end_date")
+    if "limit" in spec:
+        out["limit"] = _int(spec["limit"], "repeat.limit", queue, minimum=1)
+    try:
+        RepeatTrigger(cron=out.get("cron"), every=out.get("every"), tz=out.get("tz"))
+    except ValueError as exc:
+        raise _fail(
+            f"repeat.cron {out.get('cron')!r} is not a valid cron expression: {exc}", queue, "repeat.cron"
+        ) from None
+    return out
+
+
+def _epoch_ms(value: Any, field: str, queue: str | None, zone: tzinfo | None) -> int:
+    """A datetime, ISO 8601 string or epoch ms as epoch ms; naive times are read in ``zone`` (UTC)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _int(value, field, queue, minimum=0)
+    moment = value
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise _fail(f"option {field!r} is not an ISO 8601 date: {value!r}", queue, field) from None
+    if not isinstance(moment, datetime):
+        raise _fail(
+            f"option {field!r} must be a datetime, ISO string or epoch ms, got {value!r}", queue, field
+        )
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone or UTC)
+    return int(moment.timestamp() * 1000)
 
 
 def validate_name(name: Any, queue: str | None = None) -> str:
@@ -191,3 +269,24 @@ def keep_count(value: bool | int | None) -> int:
     if value is True:
         return 0
     return int(value)
+
+
+def validate_limiter(value: Any, queue: str | None = None) -> dict[str, Any]:
+    """Check a rate limiter ``{"max": n, "duration": ms, "group_key": field?}``."""
+    if not isinstance(value, Mapping):
+        raise _fail(f"limiter must be a mapping, got {value!r}", queue, "limiter")
+    unknown = set(value) - {"max", "duration", "group_key"}
+    if unknown:
+        raise _fail(f"limiter has unknown keys {sorted(unknown)}", queue, "limiter")
+    if "max" not in value or "duration" not in value:
+        raise _fail("limiter needs both 'max' and 'duration'", queue, "limiter")
+    out: dict[str, Any] = {
+        "max": _int(value["max"], "limiter.max", queue, minimum=1),
+        "duration": _int(value["duration"], "limiter.duration", queue, minimum=1),
+    }
+    group_key = value.get("group_key")
+    if group_key is not None:
+        if not isinstance(group_key, str) or not group_key:
+            raise _fail(f"limiter.group_key must be a non-empty string, got {group_key!r}", queue, "limiter")
+        out["group_key"] = group_key
+    return out

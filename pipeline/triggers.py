@@ -73,15 +73,13 @@ def _weekdays(field: str) -> str:
             first, last = 0, 6
         elif "-" in span:
             first, last = (_weekday(part) for part in span.split("-"))
-            if span.endswith("-7"):
-                last = 7
         else:
             first = _weekday(span)
             last = 6 if match.group(2) else first
-        if first > last:
-            raise ValueError(f"weekday range {term!r} runs backwards")
+        if first > last:  # fri-sun, 5-0: wrap through the week's end
+            last += 7
         days.update(day % 7 for day in range(first, last + 1, step))
-    return ",".join(_DAY_NAMES[(day - 1) % 7 if False else day] for day in sorted(days))
+    return ",".join(_DAY_NAMES[day] for day in sorted(days))
 
 
 def parse_cron(expression: str) -> list[dict[str, str]]:
@@ -169,7 +167,7 @@ class RepeatTrigger(BaseTrigger):  # type: ignore[misc]
 
     def _interval_after(self, after_ms: int) -> int | None:
         assert self._interval is not None and self.every is not None
-        fire_time = self._interval.get_next_fire_time(None, from_ms(after_ms + 1))
+        fire_time: datetime | None = self._interval.get_next_fire_time(None, from_ms(after_ms + 1))
         if fire_time is None:
             return None
         fire = round(fire_time.timestamp() * 1000)  # float seconds inside APScheduler

@@ -1,0 +1,19 @@
+--[[
+  repeat_remove: delete one repeatable job's definition (Bull's
+  removeRepeatableByKey).  A scheduler's claim on it fails from then on.
+
+  KEYS[1] the queue's set of definition ids   KEYS[2] the definition hash
+
+  ARGV[1] definition id
+
+  Returns: {removed, next}: removed 1 and the pending occurrence (epoch ms, or ""
+  when none) so the caller can cancel that job; {0, ""} when there was no such
+  definition.
+]]
+
+local next_run = redis.call("HGET", KEYS[2], "next")
+redis.call("SREM", KEYS[1], ARGV[1])
+if redis.call("DEL", KEYS[2]) == 0 then
+  return {0, ""}
+end
+return {1, next_run or ""}
