@@ -49,7 +49,8 @@ def default_middleware() -> list[Middleware]:
     it reschedules through the job store instead of enqueueing a copy.  Results
     hands return values to the consumer, which stores them with the completion.
     CurrentJob follows, so the job is bound before LocalEvents fires
-    ``active`` listeners with it.  Cancellation, StallDetection and
+    ``active`` listeners with it.  RateLimit only publishes actor-declared
+    limiters at boot (the fetch script enforces them).  Cancellation, StallDetection and
     WorkerRegistry each run a small thread per worker process (cancel requests,
     lock renewal and stall sweeps, heartbeats); WorkerRegistry also checks at
     boot that Redis answers, so a bad address fails with one readable error.
@@ -57,6 +58,7 @@ def default_middleware() -> list[Middleware]:
     from middleware.cancellation import Cancellation
     from middleware.current_job import CurrentJob
     from middleware.local_events import LocalEvents
+    from middleware.rate_limit import RateLimit
     from middleware.retries import Retries
     from middleware.stall_detection import StallDetection
     from middleware.worker_registry import WorkerRegistry
@@ -71,6 +73,7 @@ def default_middleware() -> list[Middleware]:
         Results(backend=JobResultBackend(), store_results=True),
         CurrentJob(),
         LocalEvents(),
+        RateLimit(),
         Cancellation(),
         StallDetection(),
         WorkerRegistry(),
@@ -104,6 +107,8 @@ class PipelineBroker(RedisBroker):
         self.handlers: dict[tuple[str, str], str] = {}
         self.catch_all: dict[str, str] = {}
         self.live_consumers: weakref.WeakSet[JobConsumer] = weakref.WeakSet()
+        #: Queues this process's workers must not start jobs of (Bull's local pause).
+        self.locally_paused: set[str] = set()
 
     # -- jobs and handlers -------------------------------------------------------------------
 

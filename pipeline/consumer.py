@@ -80,7 +80,8 @@ class JobConsumer(Consumer):
         self.store: QueueStore = broker.store(queue_name)
         # Dramatiq asks for twice its thread count; reserving that many would let a
         # busy worker sit on jobs others could start, and blur global priorities.
-        self.prefetch = max(1, prefetch // 2) + broker.settings.prefetch
+        self.threads = max(1, prefetch // 2)
+        self.prefetch = self.threads + broker.settings.prefetch
         self.timeout = timeout
         self.lock_ms = broker.settings.lock_duration_ms
         self.cache: collections.deque[JobMessage] = collections.deque()
@@ -97,11 +98,17 @@ class JobConsumer(Consumer):
             if self.cache:
                 return self.cache.popleft()
             free = self.prefetch - len(self.outstanding)
+            if self.queue_name in self.broker.locally_paused:
+                time.sleep(min(self.timeout / 1000, 0.1))
+                return None
             if free <= 0:
                 self.capacity.wait(self.timeout / 1000)
                 self.capacity.clear()
                 return None
-            jobs, self.next_due = self.store.fetch(free, self.lock_ms)
+            jobs, self.next_due, limited = self.store.fetch(free, self.lock_ms)
+            # Under a rate limit, reserve only what threads can start now: a start is counted
+            # when a job is taken, so a job waiting in this process would start late.
+            self.prefetch = self.threads if limited else self.threads + self.broker.settings.prefetch
             if jobs:
                 for fetched in jobs:
                     self.outstanding[fetched.job_id] = fetched.token

@@ -26,6 +26,10 @@ class QueueKeys:
         marker: list a blocked worker waits on; pushed when work may be ready.
         events: stream of lifecycle events.
         seq: counter giving prioritized jobs their FIFO order within a level.
+        limited: sorted set of waiting jobs parked by a per-group rate limit, scored by
+            when their group's window frees (they still count as waiting).
+        limiter: the queue-wide rate limiter's sliding window (start times).
+        limiter_group_prefix: prefix of per-group limiter windows (append the group value).
         stall_guard: short-lived key: one process per interval sweeps expired locks.
         workers: hash of live worker processes serving the queue (id -> JSON).
         metrics_prefix: prefix of the per-job-name metric rings and duration lists.
@@ -43,6 +47,9 @@ class QueueKeys:
     marker: str
     events: str
     seq: str
+    limited: str
+    limiter: str
+    limiter_group_prefix: str
     stall_guard: str
     workers: str
     metrics_prefix: str
@@ -63,6 +70,9 @@ class QueueKeys:
             marker=base + "marker",
             events=base + "events",
             seq=base + "seq",
+            limited=base + "limited",
+            limiter=base + "limiter",
+            limiter_group_prefix=base + "limiter:",
             stall_guard=base + "stall-guard",
             workers=base + "workers",
             metrics_prefix=base + "metrics:",

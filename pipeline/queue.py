@@ -18,7 +18,13 @@ from pipeline.errors import InvalidJobError, JobNotFoundError, JobStateError
 from pipeline.job import Job, JobState
 from pipeline.keys import queues_set
 from pipeline.metrics import Metrics, get_metrics, get_workers
-from pipeline.options import check_data, validate_name, validate_options, validate_queue_name
+from pipeline.options import (
+    check_data,
+    validate_limiter,
+    validate_name,
+    validate_options,
+    validate_queue_name,
+)
 from pipeline.repeat import RepeatableJob, RepeatStore, add_repeatable, remove_repeatable
 from pipeline.settings import Settings
 from pipeline.store import STATES, Entry, QueueStore, now_ms
@@ -32,7 +38,12 @@ class Queue:
     """
 
     def __init__(
-        self, name: str, *, client: redis.Redis | None = None, settings: Settings | None = None
+        self,
+        name: str,
+        *,
+        client: redis.Redis | None = None,
+        settings: Settings | None = None,
+        limiter: Mapping[str, Any] | None = None,
     ) -> None:
         self.name = validate_queue_name(name)
         self.settings = settings or app.get_settings()
@@ -45,6 +56,9 @@ class Queue:
             self.settings.events_max_len,
         )
         self._registered = False
+        if limiter is not None:
+            limit = validate_limiter(limiter, self.name)
+            self.set_rate_limit(limit["max"], limit["duration"], limit.get("group_key"))
 
     def __repr__(self) -> str:
         return f"Queue({self.name!r})"
@@ -330,6 +344,42 @@ class Queue:
     @translate_errors
     def is_paused(self) -> bool:
         return self.client.hget(self.store.keys.meta, "paused") == b"1"
+
+    def pause_local(self) -> None:
+        """Stop only this process's workers from starting jobs of this queue (Bull's local pause)."""
+        from pipeline.broker import get_broker
+
+        get_broker().locally_paused.add(self.name)
+
+    def resume_local(self) -> None:
+        from pipeline.broker import get_broker
+
+        get_broker().locally_paused.discard(self.name)
+
+    # -- rate limit --------------------------------------------------------------------------
+
+    @translate_errors
+    def set_rate_limit(
+        self,
+        max: int,
+        duration: int,
+        group_key: str | None = None,
+    ) -> None:
+        """At most ``max`` jobs of this queue start in any window of ``duration`` ms, across every
+        worker; with ``group_key`` (a field of the job data) each of its values is limited apart.
+
+        A job over the limit keeps waiting: it uses no attempt and is not failed.
+        """
+        limit = validate_limiter({"max": max, "duration": duration, "group_key": group_key}, self.name)
+        self.store.set_limiter(limit["max"], limit["duration"], limit.get("group_key"))
+
+    @translate_errors
+    def remove_rate_limit(self) -> None:
+        self.store.clear_limiter()
+
+    @translate_errors
+    def get_rate_limit(self) -> dict[str, Any] | None:
+        return self.store.limiter()
 
     # -- repeats -----------------------------------------------------------------------------
 

@@ -69,7 +69,17 @@ class QueueStore:
         self.keys = QueueKeys.for_queue(namespace, queue_name)
         k = self.keys
         self._add_keys = [k.wait, k.prioritized, k.delayed, k.marker, k.seq, k.events]
-        self._fetch_keys = [k.wait, k.prioritized, k.delayed, k.active, k.meta, k.seq, k.events]
+        self._fetch_keys = [
+            k.wait,
+            k.prioritized,
+            k.delayed,
+            k.active,
+            k.meta,
+            k.seq,
+            k.events,
+            k.limited,
+            k.limiter,
+        ]
 
     # -- producing ---------------------------------------------------------------------------
 
@@ -90,15 +100,48 @@ class QueueStore:
 
     # -- consuming ---------------------------------------------------------------------------
 
-    def fetch(self, count: int, lock_ms: int) -> tuple[list[Fetched], int | None]:
-        out, next_due = self.scripts(
-            "fetch", self._fetch_keys, [now_ms(), count, lock_ms, self.keys.job_prefix, self.max_len]
+    def fetch(self, count: int, lock_ms: int) -> tuple[list[Fetched], int | None, bool]:
+        """Take up to ``count`` jobs: (jobs, when to look again if idle, whether a rate limit applies)."""
+        k = self.keys
+        out, wake_at, limited = self.scripts(
+            "fetch",
+            self._fetch_keys,
+            [now_ms(), count, lock_ms, k.job_prefix, self.max_len, k.limiter_group_prefix],
         )
         jobs = [
             Fetched(out[i].decode(), out[i + 1], int(out[i + 2]), out[i + 3].decode())
             for i in range(0, len(out), 4)
         ]
-        return jobs, (int(float(next_due)) if next_due else None)
+        return jobs, (int(float(wake_at)) if wake_at else None), bool(limited)
+
+    def set_limiter(self, limit_max: int, duration_ms: int, group_key: str | None) -> None:
+        fields: dict[str, Any] = {"limiter_max": limit_max, "limiter_duration": duration_ms}
+        pipe = self.client.pipeline(transaction=True)
+        pipe.hset(self.keys.meta, mapping=cast(Any, fields))
+        if group_key:
+            pipe.hset(self.keys.meta, "limiter_group", group_key)
+        else:
+            pipe.hdel(self.keys.meta, "limiter_group")
+        pipe.execute()
+
+    def clear_limiter(self) -> None:
+        self.client.hdel(self.keys.meta, "limiter_max", "limiter_duration", "limiter_group")
+        # Parked jobs go back at the next fetch: make them due now.
+        parked = _decoded(self.client.zrange(self.keys.limited, 0, -1))
+        if parked:
+            self.client.zadd(self.keys.limited, dict.fromkeys(parked, 0))
+
+    def limiter(self) -> dict[str, Any] | None:
+        raw = cast(
+            list[bytes | None],
+            self.client.hmget(self.keys.meta, "limiter_max", "limiter_duration", "limiter_group"),
+        )
+        if raw[0] is None or raw[1] is None:
+            return None
+        out: dict[str, Any] = {"max": int(raw[0]), "duration": int(raw[1])}
+        if raw[2] is not None:
+            out["group_key"] = raw[2].decode()
+        return out
 
     def wait_for_work(self, timeout_s: float) -> None:
         """Block until a producer rings the queue's doorbell or ``timeout_s`` passes."""
@@ -228,6 +271,7 @@ class QueueStore:
             k.completed,
             k.failed,
             k.events,
+            k.limited,
         ]
         return int(self.scripts("remove", keys, [job_id, self.max_len]))
 
@@ -238,7 +282,7 @@ class QueueStore:
 
     def cancel(self, job_id: str, reason: str) -> int:
         k = self.keys
-        keys = [k.job(job_id), k.wait, k.prioritized, k.delayed, k.failed, k.events]
+        keys = [k.job(job_id), k.wait, k.prioritized, k.delayed, k.failed, k.events, k.limited]
         return int(self.scripts("cancel", keys, [job_id, reason, now_ms(), self.max_len]))
 
     def reschedule(self, job_id: str, delay_ms: int) -> int:
@@ -256,7 +300,7 @@ class QueueStore:
 
     def drain(self, limit: int = 1000) -> int:
         k = self.keys
-        keys = [k.wait, k.prioritized, k.delayed, k.events]
+        keys = [k.wait, k.prioritized, k.delayed, k.events, k.limited]
         return int(self.scripts("drain", keys, [limit, k.job_prefix, k.logs_prefix, self.max_len]))
 
     def set_paused(self, paused: bool) -> bool:
@@ -286,6 +330,7 @@ class QueueStore:
             if state == "waiting":
                 pipe.llen(k.wait)
                 pipe.zcard(k.prioritized)
+                pipe.zcard(k.limited)
             else:
                 pipe.zcard(getattr(k, state))
         pipe.hget(k.meta, "paused")
@@ -296,7 +341,7 @@ class QueueStore:
         for state in states:
             n = next(it)
             if state == "waiting":
-                n += next(it)
+                n += next(it) + next(it)
             out[state] = int(n)
         if paused and "waiting" in out:
             # Bull's vocabulary: jobs of a paused queue count as paused, not waiting.
@@ -314,13 +359,15 @@ class QueueStore:
         return _decoded(raw)
 
     def _waiting_ids(self, start: int, end: int, asc: bool) -> list[str]:
-        # Run order: prioritized set (low score first), then the list from its tail.
+        # Run order: prioritized set (low score first), the list from its tail, then
+        # jobs parked by a per-group rate limit (by when their window frees).
         k = self.keys
         pipe = self.client.pipeline(transaction=False)
         pipe.zcard(k.prioritized)
         pipe.llen(k.wait)
-        n_prio, n_list = pipe.execute()
-        total = n_prio + n_list
+        pipe.zcard(k.limited)
+        n_prio, n_list, n_limited = pipe.execute()
+        total = n_prio + n_list + n_limited
         first, last = _normalise_range(start, end, total)
         if first > last:
             return []
@@ -329,9 +376,12 @@ class QueueStore:
         ids: list[str] = []
         if first < n_prio:
             ids += _decoded(self.client.zrange(k.prioritized, first, min(last, n_prio - 1)))
-        if last >= n_prio:
-            a, b = max(first - n_prio, 0), last - n_prio
+        if last >= n_prio and first < n_prio + n_list:
+            a, b = max(first - n_prio, 0), min(last - n_prio, n_list - 1)
             ids += reversed(_decoded(self.client.lrange(k.wait, -(b + 1), -(a + 1))))
+        if last >= n_prio + n_list:
+            a, b = max(first - n_prio - n_list, 0), last - n_prio - n_list
+            ids += _decoded(self.client.zrange(k.limited, a, b))
         if not asc:
             ids.reverse()
         return ids

@@ -5,7 +5,7 @@
   a grace period.
 
   KEYS[1] job key   KEYS[2] wait list   KEYS[3] prioritized zset   KEYS[4] delayed zset
-  KEYS[5] failed zset   KEYS[6] events stream
+  KEYS[5] failed zset   KEYS[6] events stream   KEYS[7] limited zset
 
   ARGV[1] job id   ARGV[2] reason   ARGV[3] now (epoch ms)   ARGV[4] events max length
 
@@ -41,6 +41,8 @@ if state == "active" then
 end
 if state == "delayed" then
   redis.call("ZREM", KEYS[4], job_id)
+elseif redis.call("ZREM", KEYS[7], job_id) == 1 then
+  -- it was parked by a rate limit
 elseif prio > 0 then
   redis.call("ZREM", KEYS[3], job_id)
 else

@@ -3,6 +3,7 @@
   Called in a loop until it returns 0, so a huge queue never blocks Redis long.
 
   KEYS[1] wait list   KEYS[2] prioritized zset   KEYS[3] delayed zset   KEYS[4] events stream
+  KEYS[5] limited zset
 
   ARGV[1] limit   ARGV[2] job key prefix   ARGV[3] logs prefix   ARGV[4] events max length
 
@@ -22,7 +23,7 @@ while deleted < limit do
   if not job_id then break end
   drop(job_id)
 end
-for _, key in ipairs({KEYS[2], KEYS[3]}) do
+for _, key in ipairs({KEYS[2], KEYS[3], KEYS[5]}) do
   if deleted < limit then
     local ids = redis.call("ZRANGE", key, 0, limit - deleted - 1)
     for _, job_id in ipairs(ids) do

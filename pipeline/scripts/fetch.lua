@@ -1,29 +1,44 @@
 --[[
-  fetch: promote due delayed jobs, then move up to `count` waiting jobs to
-  active for one worker (prioritized first, then FIFO).  Each taken job gets a
-  new lock token; completion must present it, so a worker whose job was taken
-  away (stalled, removed) cannot overwrite the outcome.
+  fetch: promote due delayed jobs and release rate-limited ones, then move up
+  to `count` waiting jobs to active for one worker (prioritized first, then
+  FIFO), within the queue's rate limit.  Each taken job gets a new lock token;
+  completion must present it, so a worker whose job was taken away (stalled,
+  removed) cannot overwrite the outcome.
 
   KEYS[1] wait list        KEYS[2] prioritized zset   KEYS[3] delayed zset
   KEYS[4] active zset      KEYS[5] meta hash          KEYS[6] priority seq
-  KEYS[7] events stream
+  KEYS[7] events stream    KEYS[8] limited zset (jobs parked by a per-group limit)
+  KEYS[9] limiter window zset (queue-wide limit)
 
   ARGV[1] now (epoch ms)   ARGV[2] count   ARGV[3] lock duration ms
   ARGV[4] job key prefix   ARGV[5] events max length
+  ARGV[6] prefix of per-group limiter windows
 
-  Returns: { {id, message, attempts_made, token, ...}, next delayed due (ms) or "" }
+  Returns: { {id, message, attempts_made, token, ...}, next wake-up (epoch ms) or "",
+             1 when a rate limit applies to the queue else 0 }
   Events: "waiting" (prev = delayed) per promoted job, "active" per taken job,
   "drained" when this fetch took the last waiting job.
+
+  Rate limit (meta limiter_max / limiter_duration / limiter_group): at most max
+  starts per sliding window.  With a group field, each value of that field of
+  the job data has its own window; a job whose group is full is parked in the
+  limited set (still "waiting") until its window frees, so it never blocks
+  other groups, uses no attempt and is not failed.
 ]]
 --- @include "push_waiting"
 --- @include "pending_record"
 --- @include "emit"
+--- @include "rate_limit"
 
 local now = tonumber(ARGV[1])
 local count = tonumber(ARGV[2])
 local lock_until = now + tonumber(ARGV[3])
 local prefix = ARGV[4]
 local max_len = ARGV[5]
+local wake_at = nil
+local function wake_by(t)
+  if t and (wake_at == nil or t < wake_at) then wake_at = t end
+end
 
 local due = redis.call("ZRANGEBYSCORE", KEYS[3], "-inf", now, "LIMIT", 0, 1000)
 for _, job_id in ipairs(due) do
@@ -41,10 +56,30 @@ for _, job_id in ipairs(due) do
   end
 end
 
+local released = redis.call("ZRANGEBYSCORE", KEYS[8], "-inf", now, "LIMIT", 0, 1000)
+for _, job_id in ipairs(released) do
+  redis.call("ZREM", KEYS[8], job_id)
+  push_waiting(KEYS[1], KEYS[2], KEYS[6], job_id, record_priority(prefix .. job_id), true)
+end
+
+local meta = redis.call("HMGET", KEYS[5], "paused", "limiter_max", "limiter_duration", "limiter_group")
+local limit_max, limit_duration, group_field = tonumber(meta[2]), tonumber(meta[3]), meta[4]
+local limited = limit_max ~= nil and limit_duration ~= nil
+-- The limiter counts on Redis's clock, so workers on hosts whose clocks differ still agree.
+local server_time = redis.call("TIME")
+local limit_now = tonumber(server_time[1]) * 1000 + math.floor(tonumber(server_time[2]) / 1000)
+if limited and not group_field then
+  local room, free_at = window_room(KEYS[9], limit_max, limit_duration, limit_now)
+  if free_at then free_at = free_at - limit_now + now end
+  if room < count then count = room end
+  wake_by(free_at)
+end
+
 local out = {}
 local taken = 0
-if redis.call("HGET", KEYS[5], "paused") ~= "1" then
-  while taken < count do
+local scanned = 0
+if meta[1] ~= "1" then
+  while taken < count and scanned < count + 100 do
     local job_id
     local popped = redis.call("ZPOPMIN", KEYS[2])
     if popped[1] then
@@ -53,31 +88,53 @@ if redis.call("HGET", KEYS[5], "paused") ~= "1" then
       job_id = redis.call("RPOP", KEYS[1])
     end
     if not job_id then break end
+    scanned = scanned + 1
     local job_key = prefix .. job_id
     local kind = redis.call("TYPE", job_key)["ok"]
-    local msg, attempts, token
+    local raw_msg
     if kind == "string" then
-      local _, prio, m = parse_pending(redis.call("GET", job_key))
-      msg, attempts, token = m, "0", 1
-      redis.call("DEL", job_key)
-      if prio > 0 then
-        redis.call("HSET", job_key, "msg", msg, "state", "active", "processed_on", now,
-                   "token", 1, "attempts_made", 0, "priority", prio)
-      else
-        redis.call("HSET", job_key, "msg", msg, "state", "active", "processed_on", now,
-                   "token", 1, "attempts_made", 0)
-      end
+      local _, _, m = parse_pending(redis.call("GET", job_key))
+      raw_msg = m
     elseif kind == "hash" then
-      redis.call("HSET", job_key, "state", "active", "processed_on", now)
-      token = redis.call("HINCRBY", job_key, "token", 1)
-      local fields = redis.call("HMGET", job_key, "msg", "attempts_made")
-      msg, attempts = fields[1], fields[2] or "0"
+      raw_msg = redis.call("HGET", job_key, "msg")
     end
-    if msg then
+    local window = nil
+    if raw_msg and limited and group_field then
+      local ok, decoded = pcall(cjson.decode, raw_msg)
+      local group = ""
+      if ok and type(decoded["kwargs"]) == "table" and decoded["kwargs"][group_field] ~= nil then
+        group = tostring(decoded["kwargs"][group_field])
+      end
+      window = ARGV[6] .. group
+      local room, free_at = window_room(window, limit_max, limit_duration, limit_now)
+      if free_at then free_at = free_at - limit_now + now end
+      if room <= 0 then
+        redis.call("ZADD", KEYS[8], free_at, job_id)
+        wake_by(free_at)
+        raw_msg = nil
+      end
+    end
+    if raw_msg then
+      local token, attempts
+      if kind == "string" then
+        local _, prio = parse_pending(redis.call("GET", job_key))
+        redis.call("DEL", job_key)
+        redis.call("HSET", job_key, "msg", raw_msg, "state", "active", "processed_on", now,
+                   "token", 1, "attempts_made", 0)
+        if prio > 0 then redis.call("HSET", job_key, "priority", prio) end
+        token, attempts = 1, "0"
+      else
+        redis.call("HSET", job_key, "state", "active", "processed_on", now)
+        token = redis.call("HINCRBY", job_key, "token", 1)
+        attempts = redis.call("HGET", job_key, "attempts_made") or "0"
+      end
       redis.call("ZADD", KEYS[4], lock_until, job_id)
+      if limited then
+        window_record(window or KEYS[9], limit_duration, limit_now, job_id .. ":" .. token)
+      end
       emit(KEYS[7], max_len, "active", job_id, "prev", "waiting")
       out[#out + 1] = job_id
-      out[#out + 1] = msg
+      out[#out + 1] = raw_msg
       out[#out + 1] = attempts
       out[#out + 1] = tostring(token)
       taken = taken + 1
@@ -89,4 +146,7 @@ if redis.call("HGET", KEYS[5], "paused") ~= "1" then
 end
 
 local next_due = redis.call("ZRANGE", KEYS[3], 0, 0, "WITHSCORES")
-return {out, next_due[2] or ""}
+wake_by(tonumber(next_due[2]))
+local next_limited = redis.call("ZRANGE", KEYS[8], 0, 0, "WITHSCORES")
+wake_by(tonumber(next_limited[2]))
+return {out, wake_at and tostring(wake_at) or "", limited and 1 or 0}

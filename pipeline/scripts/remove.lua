@@ -3,6 +3,7 @@
 
   KEYS[1] job key   KEYS[2] job logs   KEYS[3] wait list   KEYS[4] prioritized zset
   KEYS[5] delayed zset   KEYS[6] completed zset   KEYS[7] failed zset   KEYS[8] events stream
+  KEYS[9] limited zset (waiting jobs parked by a per-group rate limit)
 
   ARGV[1] job id   ARGV[2] events max length
 
@@ -29,7 +30,9 @@ end
 if state == "active" then
   return -2
 elseif state == "waiting" then
-  if prio > 0 then
+  if redis.call("ZREM", KEYS[9], job_id) == 1 then
+    -- it was parked by a rate limit
+  elseif prio > 0 then
     redis.call("ZREM", KEYS[4], job_id)
   else
     redis.call("LREM", KEYS[3], 1, job_id)

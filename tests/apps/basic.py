@@ -99,3 +99,10 @@ def stubborn(key: str) -> str:
     while time.monotonic() < deadline:
         time.sleep(0.01)
     return "never cancelled"
+
+
+@actor(queue_name=QUEUE, job_name="record-start")
+def record_start(key: str, tag: str = "") -> str:
+    """Records (in Redis) the order in which jobs start."""
+    _redis.rpush(key, tag or current_job().id)
+    return tag
