@@ -226,8 +226,9 @@ def add_repeatable(queue: Queue, name: str, data: Any, opts: dict[str, Any]) -> 
     """Store (or update) a repeat definition; return its pending occurrence.
 
     The pending occurrence is a delayed job, created here for a new definition.
-    Returns ``None`` when nothing is pending: the definition has reached its
-    ``limit`` or ``end_date``.
+    Returns ``None`` when nothing is pending (the definition has reached its
+    ``limit`` or ``end_date``), or when the pending occurrence's record is gone
+    (it ran and was removed, and no scheduler has moved the definition on yet).
     """
     options = validate_options(opts, queue.name)
     repeat = options.pop("repeat")

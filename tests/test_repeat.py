@@ -391,3 +391,31 @@ def test_remove_repeatable_stops_a_running_schedule(
     wait_for(lambda: q.get_job_counts("waiting", "delayed", "active") == IDLE, 10)
     assert _counter(client, key) == q.get_completed_count()
     assert q.remove_repeatable(definition.key) is False
+
+
+def test_a_scheduler_started_late_runs_the_missed_fires_once_then_resumes(
+    settings, queue_name, worker_process, in_process_scheduler, client
+):
+    # Given a repeat whose first occurrence ran while no scheduler ran, and three more fires went by
+    worker_process("tests.apps.basic", env={"TEST_QUEUE": queue_name})
+    q = Queue(queue_name, settings=settings)
+    key = unique("runs")
+    first = q.add("count-run", {"key": key}, repeat={"every": 300})
+    assert first is not None
+    first.wait_until_finished(15)
+    pending = _fire_time(first.id)
+    wait_for(lambda: now_ms() > pending + 1000, 5, message="three fires go by")
+
+    # When a scheduler starts
+    started = now_ms()
+    in_process_scheduler()
+    wait_for(lambda: _counter(client, key) >= 4, 15, message="two runs after the catch-up")
+    assert q.remove_repeatable(q.get_repeatable_jobs()[0].key)
+    wait_for(lambda: q.get_job_counts("waiting", "delayed", "active") == IDLE, 10)
+
+    # Then the missed fires became one run, and the schedule went on from now, every 300 ms
+    fires = sorted(_fire_time(j.id) for j in q.get_jobs("completed"))
+    assert fires[:2] == [pending, pending + 300]
+    assert all(f > started for f in fires[2:])
+    assert {b - a for a, b in itertools.pairwise(fires[2:])} <= {300}
+    assert _counter(client, key) == len(fires)
