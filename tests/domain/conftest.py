@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import boto3
 import pytest
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.exc import OperationalError
 
+from actors.campaigns.db import Database
 from actors.storage import S3Storage
 from tests.domain.servers import AWS_TEST_CREDENTIALS, S3Server, SmtpServer
 from tests.support import unique
@@ -45,3 +50,37 @@ def s3_bucket(s3_server: S3Server, aws_credentials: None) -> str:
 @pytest.fixture
 def s3_storage(s3_server: S3Server, s3_bucket: str) -> S3Storage:
     return S3Storage(s3_bucket, endpoint_url=s3_server.endpoint_url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """The campaign database on SQLite (always) and PostgreSQL (when one answers), each test its own."""
+    if request.param == "sqlite":
+        db = Database(f"sqlite:///{tmp_path / 'campaigns.db'}")
+        yield db
+        db.dispose()
+        return
+    url = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    schema = unique("t").replace("-", "_")
+    admin = _postgres_or_skip(url)
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    db = Database(f"{url}?options=-csearch_path%3D{schema}")
+    try:
+        yield db
+    finally:
+        db.dispose()
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()
+
+
+def _postgres_or_skip(url: str) -> Engine:
+    pytest.importorskip("psycopg")
+    engine = create_engine(url)
+    try:
+        engine.connect().close()
+    except OperationalError as exc:
+        engine.dispose()
+        pytest.skip(f"no PostgreSQL at {engine.url.render_as_string(hide_password=True)}: {exc}")
+    return engine

@@ -1,0 +1,1 @@
+"""Email campaigns: recipients and per-recipient deliveries in SQL, sent exactly once each."""
