@@ -134,4 +134,15 @@ class UnsupportedConversionError(UnrecoverableError):
     """The file-processing ``convert`` job was asked for a conversion it does not know."""
 
     def __init__(self, source: str, target: str) -> None:
-        super().__init__(f"cannot convert {source!r} to {target!r}")
+        self.source = source
+        self.target = target
+        super().__init__(f"cannot convert {source!r} to {target!r} (supported: csv to jsonl)")
+
+
+class InvalidFileError(UnrecoverableError):
+    """A file's content does not match its declared type (e.g. a ``.csv`` that is not UTF-8 CSV)."""
+
+    def __init__(self, key: str, reason: str) -> None:
+        self.key = key
+        self.reason = reason
+        super().__init__(f"{key}: {reason}")

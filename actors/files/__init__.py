@@ -1,0 +1,1 @@
+"""File processing: chunked conversions with progress, and profile-picture resizing."""

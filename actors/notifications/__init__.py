@@ -1,0 +1,1 @@
+"""Notifications about events in the system (the ``notifications`` queue)."""
