@@ -34,7 +34,7 @@ from pipeline.options import MAX_PRIORITY
 from pipeline.queue import Queue
 from pipeline.results import JobResultBackend
 from pipeline.settings import Settings
-from pipeline.store import QueueStore
+from pipeline.store import Entry, QueueStore
 
 #: Actor options the broker itself implements (job naming, keeping finished records).
 BROKER_ACTOR_OPTIONS = {"job_name", "catch_all", "remove_on_complete", "remove_on_fail", "stacktrace_limit"}
@@ -199,13 +199,8 @@ class PipelineBroker(RedisBroker):
             stored = stored.copy(options={"delay": delay})
         self.emit_before("enqueue", message, delay or None)
         queue = self.queue(message.queue_name)
-        entry = (
-            message.message_id,
-            stored.encode().decode(),
-            delay,
-            priority,
-            bool(options.get("lifo")),
-            job_name,
+        entry = Entry(
+            message.message_id, stored.encode().decode(), delay, priority, bool(options.get("lifo")), job_name
         )
         queue._send([entry])
         self.emit_after("enqueue", message, delay or None)

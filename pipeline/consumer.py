@@ -126,6 +126,8 @@ class JobConsumer(Consumer):
 
     def _proxy(self, fetched: Fetched) -> JobMessage:
         message = Message.decode(fetched.message)
+        if message.message_id != fetched.job_id:  # a debounced job keeps its id, takes new data
+            message = message.copy(message_id=fetched.job_id)
         job_name = message.actor_name
         actor_name = self.broker.resolve_actor(self.queue_name, job_name)
         if actor_name is not None and actor_name != job_name:
@@ -218,7 +220,9 @@ class JobConsumer(Consumer):
             self._fail(message)
             return
         keep = keep_count(self._option(message, "remove_on_complete", None))
-        code = self.store.complete(message.job_id, message.token, result_json, keep, message.job_name)
+        code = self.store.complete(
+            message.job_id, message.token, result_json, keep, message.job_name, self._dedup_id(message)
+        )
         message.outcome = {1: "completed", -3: "cancelled"}.get(code, "rejected")
 
     def _fail(self, message: JobMessage) -> None:
@@ -230,8 +234,17 @@ class JobConsumer(Consumer):
             keep,
             message.job_name,
             message.retries_exhausted,
+            self._dedup_id(message),
         )
         message.outcome = "failed" if ok else "rejected"
+
+    @staticmethod
+    def _dedup_id(message: JobMessage) -> str:
+        """The deduplication id this job holds until it finishes (none for ttl-bound ones)."""
+        dedup = message.options.get("deduplication")
+        if isinstance(dedup, dict) and not dedup.get("ttl"):
+            return str(dedup.get("id", ""))
+        return ""
 
     def _cancel_reason(self, message: JobMessage) -> str:
         raw = self.store.client.hget(self.store.keys.job(message.job_id), "cancelled")

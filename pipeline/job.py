@@ -76,13 +76,13 @@ class Job:
     _cancelled: bool = field(default=False, repr=False, compare=False)
 
     @classmethod
-    def from_record(cls, queue: Queue, record: dict[str, str]) -> Job:
+    def from_record(cls, queue: Queue, record: dict[str, str], job_id: str) -> Job:
         message = json.loads(record["msg"])
         opts = dict(message.get("options") or {})
         if "time_limit" in opts:
             opts["timeout"] = opts.pop("time_limit")
         return cls(
-            id=message["message_id"],
+            id=job_id,
             name=message["actor_name"],
             queue_name=message["queue_name"],
             data=message.get("kwargs") or {},

@@ -30,6 +30,7 @@ class QueueKeys:
             when their group's window frees (they still count as waiting).
         limiter: the queue-wide rate limiter's sliding window (start times).
         limiter_group_prefix: prefix of per-group limiter windows (append the group value).
+        dedup_prefix: prefix of deduplication keys (append the deduplication id).
         stall_guard: short-lived key: one process per interval sweeps expired locks.
         workers: hash of live worker processes serving the queue (id -> JSON).
         metrics_prefix: prefix of the per-job-name metric rings and duration lists.
@@ -50,6 +51,7 @@ class QueueKeys:
     limited: str
     limiter: str
     limiter_group_prefix: str
+    dedup_prefix: str
     stall_guard: str
     workers: str
     metrics_prefix: str
@@ -73,6 +75,7 @@ class QueueKeys:
             limited=base + "limited",
             limiter=base + "limiter",
             limiter_group_prefix=base + "limiter:",
+            dedup_prefix=base + "dedup:",
             stall_guard=base + "stall-guard",
             workers=base + "workers",
             metrics_prefix=base + "metrics:",

@@ -34,6 +34,7 @@ JOB_OPTIONS = frozenset(
         "priority",
         "lifo",
         "repeat",
+        "deduplication",
     }
 )
 
@@ -128,6 +129,10 @@ def validate_options(
             out[key] = value
         elif key == "repeat":
             out[key] = validate_repeat(value, queue)
+        elif key == "deduplication":
+            out[key] = validate_deduplication(value, queue)
+    if out.get("deduplication", {}).get("mode") == "debounce" and not out.get("delay"):
+        raise _fail("deduplication mode 'debounce' needs a 'delay' to extend", queue, "deduplication")
     if "repeat" in out and out.get("delay"):
         raise _fail("option 'delay' cannot be combined with 'repeat' (use repeat.start_date)", queue, "delay")
     return out
@@ -289,4 +294,36 @@ def validate_limiter(value: Any, queue: str | None = None) -> dict[str, Any]:
         if not isinstance(group_key, str) or not group_key:
             raise _fail(f"limiter.group_key must be a non-empty string, got {group_key!r}", queue, "limiter")
         out["group_key"] = group_key
+    return out
+
+
+def validate_deduplication(value: Any, queue: str | None = None) -> dict[str, Any]:
+    """Check ``{"id": str, "ttl": ms?, "mode": "throttle"|"debounce"}``.
+
+    Without ``ttl`` an add with a taken id is ignored while the owning job has
+    not finished; with ``ttl`` it is ignored for ``ttl`` ms (throttle).  In
+    ``debounce`` mode the add instead replaces the pending job's data and
+    restarts its delay.
+    """
+    if not isinstance(value, Mapping):
+        raise _fail(f"option 'deduplication' must be a mapping, got {value!r}", queue, "deduplication")
+    unknown = set(value) - {"id", "ttl", "mode"}
+    if unknown:
+        raise _fail(f"option 'deduplication' has unknown keys {sorted(unknown)}", queue, "deduplication")
+    dedup_id = value.get("id")
+    if not isinstance(dedup_id, str) or not dedup_id or len(dedup_id) > MAX_NAME_LENGTH:
+        raise _fail(
+            f"deduplication.id must be 1-{MAX_NAME_LENGTH} characters, got {dedup_id!r}",
+            queue,
+            "deduplication",
+        )
+    out: dict[str, Any] = {"id": dedup_id}
+    if value.get("ttl") is not None:
+        out["ttl"] = _int(value["ttl"], "deduplication.ttl", queue, minimum=1)
+    mode = value.get("mode", "throttle")
+    if mode not in ("throttle", "debounce"):
+        raise _fail(
+            f"deduplication.mode must be 'throttle' or 'debounce', got {mode!r}", queue, "deduplication"
+        )
+    out["mode"] = mode
     return out

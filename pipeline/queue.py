@@ -27,7 +27,7 @@ from pipeline.options import (
 )
 from pipeline.repeat import RepeatableJob, RepeatStore, add_repeatable, remove_repeatable
 from pipeline.settings import Settings
-from pipeline.store import STATES, Entry, QueueStore, now_ms
+from pipeline.store import STATES, Entry, QueueStore, now_ms, pair_codes
 
 
 class Queue:
@@ -90,8 +90,8 @@ class Queue:
         if repeat is not None:
             return add_repeatable(self, name, data, {**opts, "repeat": repeat})
         job, entry = self._prepare(name, data, opts)
-        created = self._send([entry])[0]
-        return job if created else self._existing(job.id)
+        code, job_id = self._send([entry])[0]
+        return job if code == 1 else self._existing(job_id)
 
     def add_bulk(self, jobs: Iterable[Mapping[str, Any]]) -> list[Job]:
         """Add many jobs in one round trip.  Every job is checked before any is added."""
@@ -115,8 +115,11 @@ class Queue:
                 ) from None
         if not prepared:
             return []
-        created = self._send([entry for _, entry in prepared])
-        return [job if ok else self._existing(job.id) for (job, _), ok in zip(prepared, created, strict=True)]
+        outcomes = self._send([entry for _, entry in prepared])
+        return [
+            job if code == 1 else self._existing(job_id)
+            for (job, _), (code, job_id) in zip(prepared, outcomes, strict=True)
+        ]
 
     def _prepare(self, name: Any, data: Any, opts: dict[str, Any]) -> tuple[Job, Entry]:
         name = validate_name(name, self.name)
@@ -165,10 +168,16 @@ class Queue:
             priority=priority,
             _queue=self,
         )
-        return job, (job_id, encoded, delay, priority, bool(options.get("lifo", False)), name)
+        dedup = options.get("deduplication")
+        entry = Entry(job_id, encoded, delay, priority, bool(options.get("lifo", False)), name)
+        if dedup is not None:
+            entry = entry._replace(
+                dedup_id=dedup["id"], dedup_ttl=dedup.get("ttl", 0), dedup_mode=dedup["mode"]
+            )
+        return job, entry
 
     @translate_errors
-    def _send(self, entries: Sequence[Entry]) -> list[int]:
+    def _send(self, entries: Sequence[Entry]) -> list[tuple[int, str]]:
         if self._registered and len(entries) <= 1000:
             return self.store.add(entries)
         pipe = self.client.pipeline(transaction=False)
@@ -179,10 +188,10 @@ class Queue:
             self.store.scripts("add", keys, args, client=pipe)
         replies = pipe.execute()
         self._registered = True
-        created: list[int] = []
+        outcomes: list[tuple[int, str]] = []
         for reply in replies[-((len(entries) + 999) // 1000) :]:
-            created += reply
-        return created
+            outcomes += pair_codes(reply)
+        return outcomes
 
     def _existing(self, job_id: str) -> Job:
         job = self.get_job(job_id)
@@ -195,7 +204,7 @@ class Queue:
     @translate_errors
     def get_job(self, job_id: str) -> Job | None:
         record = self.store.records([str(job_id)])[0]
-        return None if record is None else Job.from_record(self, record)
+        return None if record is None else Job.from_record(self, record, str(job_id))
 
     @translate_errors
     def get_jobs(
@@ -209,7 +218,8 @@ class Queue:
         ids: list[str] = []
         for state in wanted:
             ids += self.store.ids(state, start, end, asc)
-        return [Job.from_record(self, r) for r in self.store.records(ids) if r is not None]
+        records = self.store.records(ids)
+        return [Job.from_record(self, r, i) for i, r in zip(ids, records, strict=True) if r is not None]
 
     @translate_errors
     def get_job_counts(self, *states: str) -> dict[str, int]:

@@ -11,7 +11,7 @@ import json
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import redis
 
@@ -28,8 +28,18 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-#: What ``add.lua`` takes per job: id, encoded message, delay ms, priority, lifo, job name.
-Entry = tuple[str, str, int, int, bool, str]
+class Entry(NamedTuple):
+    """What ``add.lua`` takes per job."""
+
+    job_id: str
+    message: str
+    delay: int
+    priority: int
+    lifo: bool
+    name: str
+    dedup_id: str = ""
+    dedup_ttl: int = 0
+    dedup_mode: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,19 +94,29 @@ class QueueStore:
     # -- producing ---------------------------------------------------------------------------
 
     def add_args(self, jobs: Sequence[Entry]) -> tuple[list[str], list[Any]]:
-        """KEYS and ARGV of ``add.lua`` for (id, message, delay, priority, lifo, name) tuples."""
+        """KEYS and ARGV of ``add.lua`` for these entries."""
         keys = list(self._add_keys)
-        args: list[Any] = [now_ms(), self.max_len]
         job_prefix = self.keys.job_prefix
-        for job_id, message, delay, priority, lifo, name in jobs:
-            keys.append(job_prefix + job_id)
-            args += (job_id, message, delay, priority, "1" if lifo else "0", name)
+        dedup_prefix = self.keys.dedup_prefix
+        args: list[Any] = [now_ms(), self.max_len, job_prefix]
+        for e in jobs:
+            keys += (job_prefix + e.job_id, dedup_prefix + e.dedup_id)
+            args += (
+                e.job_id,
+                e.message,
+                e.delay,
+                e.priority,
+                "1" if e.lifo else "0",
+                e.name,
+                e.dedup_ttl,
+                e.dedup_mode,
+            )
         return keys, args
 
-    def add(self, jobs: Sequence[Entry]) -> list[int]:
-        """Create jobs in one round trip; per job 1 created, 0 the id existed already."""
+    def add(self, jobs: Sequence[Entry]) -> list[tuple[int, str]]:
+        """Create jobs in one round trip; per job (code, id): see ``add.lua``."""
         keys, args = self.add_args(jobs)
-        return cast(list[int], self.scripts("add", keys, args))
+        return pair_codes(self.scripts("add", keys, args))
 
     # -- consuming ---------------------------------------------------------------------------
 
@@ -147,7 +167,9 @@ class QueueStore:
         """Block until a producer rings the queue's doorbell or ``timeout_s`` passes."""
         self.client.blpop([self.keys.marker], timeout=max(timeout_s, 0.001))
 
-    def complete(self, job_id: str, token: str, result_json: str, keep: int, name: str) -> int:
+    def complete(
+        self, job_id: str, token: str, result_json: str, keep: int, name: str, dedup_id: str = ""
+    ) -> int:
         """1 done, -1 no longer this worker's job, -3 a cancel was requested (nothing changed)."""
         k = self.keys
         return int(
@@ -165,6 +187,7 @@ class QueueStore:
                     self.max_len,
                     name,
                     k.metrics_prefix,
+                    k.dedup_prefix + dedup_id if dedup_id else "",
                 ],
             )
         )
@@ -177,6 +200,7 @@ class QueueStore:
         keep: int,
         name: str,
         exhausted: bool,
+        dedup_id: str = "",
     ) -> bool:
         k = self.keys
         return _ok(
@@ -197,6 +221,7 @@ class QueueStore:
                     name,
                     k.metrics_prefix,
                     "1" if exhausted else "0",
+                    k.dedup_prefix + dedup_id if dedup_id else "",
                 ],
             )
         )
@@ -273,7 +298,7 @@ class QueueStore:
             k.events,
             k.limited,
         ]
-        return int(self.scripts("remove", keys, [job_id, self.max_len]))
+        return int(self.scripts("remove", keys, [job_id, self.max_len, k.dedup_prefix]))
 
     def retry_failed(self, job_id: str) -> int:
         k = self.keys
@@ -283,7 +308,7 @@ class QueueStore:
     def cancel(self, job_id: str, reason: str) -> int:
         k = self.keys
         keys = [k.job(job_id), k.wait, k.prioritized, k.delayed, k.failed, k.events, k.limited]
-        return int(self.scripts("cancel", keys, [job_id, reason, now_ms(), self.max_len]))
+        return int(self.scripts("cancel", keys, [job_id, reason, now_ms(), self.max_len, k.dedup_prefix]))
 
     def reschedule(self, job_id: str, delay_ms: int) -> int:
         k = self.keys
@@ -395,6 +420,12 @@ class QueueStore:
         pipe.rpush(key, line)
         pipe.ltrim(key, -MAX_LOG_LINES, -1)
         return int(pipe.execute()[0])
+
+
+def pair_codes(reply: Any) -> list[tuple[int, str]]:
+    """``add.lua``'s flat reply as (code, job id) pairs."""
+    flat = list(reply)
+    return [(int(flat[i]), flat[i + 1].decode()) for i in range(0, len(flat), 2)]
 
 
 def _ok(reply: Any) -> bool:

@@ -1,34 +1,80 @@
 --[[
   add: create jobs atomically, each waiting, prioritized or delayed.
-  A job id that already exists is left untouched (Bull's jobId dedupe).
+  A job id that already exists is left untouched (Bull's jobId dedupe); a
+  deduplication id that is taken either ignores the add (throttle) or, in
+  debounce mode, replaces the pending job's data and pushes its due time back.
 
   KEYS[1] wait list        KEYS[2] prioritized zset   KEYS[3] delayed zset
   KEYS[4] marker list      KEYS[5] priority seq       KEYS[6] events stream
-  KEYS[7..] one job key per job, in the order of the ARGV groups
+  KEYS[7..] per job, in the order of the ARGV groups: its job key, then its
+            deduplication key (an unused placeholder key when it has none)
 
-  ARGV[1] now (epoch ms)   ARGV[2] events max length
-  ARGV[3..] groups of 6: job id, encoded message, delay ms, priority, lifo ("1"/"0"), job name
+  ARGV[1] now (epoch ms)   ARGV[2] events max length   ARGV[3] job key prefix
+  ARGV[4..] groups of 8: job id, encoded message, delay ms, priority, lifo ("1"/"0"),
+            job name, deduplication ttl ms (0: until the job finishes), mode
+            ("" none, "throttle", "debounce")
 
-  Returns: one integer per job: 1 created, 0 already existed (nothing changed).
-  Events: "waiting" (name) or "delayed" (name, delay = due time) per created job.
+  Returns: per job two entries, a code and a job id: 1 created (its id); 0 the
+  job id existed (nothing changed); 2 deduplicated (the owner's id, nothing
+  changed); 3 debounced (the owner's id; its data replaced, its delay restarted).
+  Events: "waiting" (name) or "delayed" (name, delay = due time) per created
+  job; "deduplicated" or "debounced" (by = the ignored job id) otherwise.
 ]]
 --- @include "push_waiting"
 --- @include "wake"
 --- @include "emit"
+--- @include "pending_record"
 
 local now = tonumber(ARGV[1])
 local max_len = ARGV[2]
-local created = {}
+local prefix = ARGV[3]
+local out = {}
 local woke = false
-local n = (#ARGV - 2) / 6
+local n = (#ARGV - 3) / 8
+
+local function debounce(owner, msg, delay, prio_tag)
+  -- Only a job that has not started can take new data.
+  local owner_key = prefix .. owner
+  if redis.call("ZSCORE", KEYS[3], owner) == false then return false end
+  if redis.call("TYPE", owner_key)["ok"] == "string" then
+    redis.call("SET", owner_key, "d" .. prio_tag .. msg)
+  else
+    redis.call("HSET", owner_key, "msg", msg)
+  end
+  redis.call("ZADD", KEYS[3], now + delay, owner)
+  return true
+end
+
 for i = 1, n do
-  local base = 2 + (i - 1) * 6
+  local base = 3 + (i - 1) * 8
   local job_id = ARGV[base + 1]
+  local msg = ARGV[base + 2]
   local delay = tonumber(ARGV[base + 3])
   local priority = tonumber(ARGV[base + 4])
+  local ttl = tonumber(ARGV[base + 7])
+  local mode = ARGV[base + 8]
+  local job_key, dedup_key = KEYS[5 + 2 * i], KEYS[6 + 2 * i]
   local prio_tag = ""
   if priority > 0 then prio_tag = tostring(priority) end
-  if redis.call("SET", KEYS[6 + i], (delay > 0 and "d" or "w") .. prio_tag .. ARGV[base + 2], "NX") then
+  local owner = nil
+  if mode ~= "" then owner = redis.call("GET", dedup_key) end
+  if owner then
+    if mode == "debounce" and debounce(owner, msg, delay, prio_tag) then
+      if ttl > 0 then redis.call("PEXPIRE", dedup_key, ttl) end
+      emit(KEYS[6], max_len, "debounced", owner, "by", job_id, "delay", now + delay)
+      out[#out + 1], out[#out + 2] = 3, owner
+    else
+      emit(KEYS[6], max_len, "deduplicated", owner, "by", job_id)
+      out[#out + 1], out[#out + 2] = 2, owner
+    end
+  elseif redis.call("SET", job_key, (delay > 0 and "d" or "w") .. prio_tag .. msg, "NX") then
+    if mode ~= "" then
+      if ttl > 0 then
+        redis.call("SET", dedup_key, job_id, "PX", ttl)
+      else
+        redis.call("SET", dedup_key, job_id)
+      end
+    end
     if delay > 0 then
       redis.call("ZADD", KEYS[3], now + delay, job_id)
       emit(KEYS[6], max_len, "delayed", job_id, "name", ARGV[base + 6], "delay", now + delay)
@@ -37,10 +83,10 @@ for i = 1, n do
       emit(KEYS[6], max_len, "waiting", job_id, "name", ARGV[base + 6])
     end
     woke = true
-    created[i] = 1
+    out[#out + 1], out[#out + 2] = 1, job_id
   else
-    created[i] = 0
+    out[#out + 1], out[#out + 2] = 0, job_id
   end
 end
 if woke then wake(KEYS[4]) end
-return created
+return out

@@ -8,6 +8,7 @@
   KEYS[5] failed zset   KEYS[6] events stream   KEYS[7] limited zset
 
   ARGV[1] job id   ARGV[2] reason   ARGV[3] now (epoch ms)   ARGV[4] events max length
+  ARGV[5] deduplication key prefix
 
   Returns: 1 cancelled now; 2 cancel requested of a running job; 0 no such job;
   -3 the job already finished.
@@ -15,6 +16,7 @@
 ]]
 --- @include "pending_record"
 --- @include "emit"
+--- @include "dedup"
 
 local job_key = KEYS[1]
 local job_id = ARGV[1]
@@ -51,5 +53,6 @@ end
 redis.call("HSET", job_key, "state", "failed", "finished_on", ARGV[3], "failed_reason", ARGV[2],
            "cancelled", ARGV[2])
 redis.call("ZADD", KEYS[5], ARGV[3], job_id)
+release_dedup(dedup_key_of(redis.call("HGET", job_key, "msg"), ARGV[5]), job_id)
 emit(KEYS[6], ARGV[4], "failed", job_id, "reason", ARGV[2], "prev", state)
 return 1

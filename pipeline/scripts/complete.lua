@@ -9,6 +9,7 @@
   ARGV[5] keep: -1 keep every completed job, 0 remove this one now, N keep the newest N
   ARGV[6] job key prefix   ARGV[7] logs key prefix   ARGV[8] events max length
   ARGV[9] job name         ARGV[10] metrics key prefix
+  ARGV[11] deduplication key to free if this job owns it ("" none)
 
   Returns: 1 done; -1 rejected (the job is no longer this worker's: removed,
   reclaimed after a stall, or already finished); -3 a cancel was requested
@@ -18,6 +19,7 @@
 --- @include "trim_finished"
 --- @include "emit"
 --- @include "record_metric"
+--- @include "dedup"
 
 local job_key = KEYS[1]
 local job_id = ARGV[1]
@@ -30,6 +32,7 @@ if state[3] then
   return -3
 end
 redis.call("ZREM", KEYS[2], job_id)
+release_dedup(ARGV[11], job_id)
 record_metric(ARGV[10], "completed", ARGV[9], now, now - (tonumber(state[4]) or now))
 emit(KEYS[5], ARGV[8], "completed", job_id, "result", ARGV[4], "prev", "active")
 local keep = tonumber(ARGV[5])

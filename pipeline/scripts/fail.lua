@@ -10,6 +10,7 @@
   ARGV[8] job key prefix   ARGV[9] logs key prefix   ARGV[10] events max length
   ARGV[11] job name        ARGV[12] metrics key prefix
   ARGV[13] "1" when the job used all its attempts
+  ARGV[14] deduplication key to free if this job owns it ("" none)
 
   Returns: 1 done; -1 rejected (the job is no longer this worker's).
   Events: "failed" (reason, prev = active), then "retries-exhausted" when ARGV[13] is "1".
@@ -18,6 +19,7 @@
 --- @include "append_stacktrace"
 --- @include "emit"
 --- @include "record_metric"
+--- @include "dedup"
 
 local job_key = KEYS[1]
 local job_id = ARGV[1]
@@ -27,6 +29,7 @@ if state[1] ~= "active" or state[2] ~= ARGV[2] then
   return -1
 end
 redis.call("ZREM", KEYS[2], job_id)
+release_dedup(ARGV[14], job_id)
 record_metric(ARGV[12], "failed", ARGV[11], now, nil)
 emit(KEYS[5], ARGV[10], "failed", job_id, "reason", ARGV[4], "prev", "active")
 if ARGV[13] == "1" then

@@ -5,25 +5,26 @@
   KEYS[5] delayed zset   KEYS[6] completed zset   KEYS[7] failed zset   KEYS[8] events stream
   KEYS[9] limited zset (waiting jobs parked by a per-group rate limit)
 
-  ARGV[1] job id   ARGV[2] events max length
+  ARGV[1] job id   ARGV[2] events max length   ARGV[3] deduplication key prefix
 
   Returns: 1 removed; 0 no such job; -2 the job is active (locked by a worker).
   Events: "removed" (prev = its state).
 ]]
 --- @include "pending_record"
 --- @include "emit"
+--- @include "dedup"
 
 local job_key = KEYS[1]
 local job_id = ARGV[1]
 local kind = redis.call("TYPE", job_key)["ok"]
-local state, prio
+local state, prio, msg
 if kind == "string" then
-  local letter, p = parse_pending(redis.call("GET", job_key))
+  local letter, p, m = parse_pending(redis.call("GET", job_key))
   state = (letter == "d") and "delayed" or "waiting"
-  prio = p
+  prio, msg = p, m
 elseif kind == "hash" then
-  local fields = redis.call("HMGET", job_key, "state", "priority")
-  state, prio = fields[1], tonumber(fields[2]) or 0
+  local fields = redis.call("HMGET", job_key, "state", "priority", "msg")
+  state, prio, msg = fields[1], tonumber(fields[2]) or 0, fields[3]
 else
   return 0
 end
@@ -45,5 +46,6 @@ elseif state == "failed" then
   redis.call("ZREM", KEYS[7], job_id)
 end
 redis.call("DEL", job_key, KEYS[2])
+release_dedup(dedup_key_of(msg, ARGV[3]), job_id)
 emit(KEYS[8], ARGV[2], "removed", job_id, "prev", state)
 return 1
