@@ -17,7 +17,9 @@ class QueueKeys:
 
     Attributes:
         wait: list of waiting job ids without priority (LPUSH in, RPOP out).
-        prioritized: sorted set of waiting prioritized job ids (lowest score first).
+        prioritized: sorted set of waiting prioritized job ids (lowest score first);
+            ``<prioritized>:age`` (built by the scripts, same slot) holds when each
+            arrived at its level, for priority aging.
         delayed: sorted set of delayed job ids scored by due time (epoch ms).
         active: sorted set of running job ids scored by lock expiry (epoch ms).
         completed: sorted set of completed job ids scored by finish time.

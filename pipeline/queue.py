@@ -366,6 +366,17 @@ class Queue:
 
         get_broker().locally_paused.discard(self.name)
 
+    @translate_errors
+    def set_priority_aging(self, aging_ms: int | None) -> None:
+        """Let a prioritized job move up one priority level for every ``aging_ms`` it waits,
+        so low priorities cannot starve (``None`` turns aging off)."""
+        if aging_ms is None:
+            self.client.hdel(self.store.keys.meta, "aging_ms")
+            return
+        if isinstance(aging_ms, bool) or not isinstance(aging_ms, int) or aging_ms < 1:
+            raise InvalidJobError(f"aging_ms must be an int >= 1 (ms), got {aging_ms!r}", queue=self.name)
+        self.client.hset(self.store.keys.meta, "aging_ms", aging_ms)
+
     # -- rate limit --------------------------------------------------------------------------
 
     @translate_errors

@@ -156,3 +156,39 @@ def test_bad_limiters_are_refused(make_queue):
         q.set_rate_limit(0, 1000)
     with pytest.raises(InvalidJobError, match="unknown keys"):
         Queue(q.name, settings=q.settings, limiter={"max": 1, "duration": 10, "per": "x"})
+
+
+def test_priority_aging_lifts_a_long_waiting_low_priority_job(settings, queue_name, worker_process, client):
+    q = Queue(queue_name, settings=settings)
+    starts = unique("starts")
+    q.set_priority_aging(200)
+    q.pause()
+    q.add("record-start", {"key": starts, "tag": "old-low"}, priority=3)
+    wait_for(lambda: time.time() * 1000 - q.get_jobs("waiting")[0].timestamp > 600, 5)
+    q.add_bulk(
+        [
+            {"name": "record-start", "data": {"key": starts, "tag": f"new-{i}"}, "opts": {"priority": 1}}
+            for i in range(3)
+        ]
+    )
+    worker_process("tests.apps.basic", env={"TEST_QUEUE": queue_name}, threads=1)
+    q.resume()
+    wait_for(lambda: client.llen(starts) == 4, 20)
+    assert client.lrange(starts, 0, 0) == [b"old-low"]
+
+
+def test_without_aging_priorities_are_strict(settings, queue_name, worker_process, client):
+    q = Queue(queue_name, settings=settings)
+    starts = unique("starts")
+    q.pause()
+    q.add("record-start", {"key": starts, "tag": "old-low"}, priority=3)
+    q.add_bulk(
+        [
+            {"name": "record-start", "data": {"key": starts, "tag": f"new-{i}"}, "opts": {"priority": 1}}
+            for i in range(3)
+        ]
+    )
+    worker_process("tests.apps.basic", env={"TEST_QUEUE": queue_name}, threads=1)
+    q.resume()
+    wait_for(lambda: client.llen(starts) == 4, 20)
+    assert client.lrange(starts, -1, -1) == [b"old-low"]

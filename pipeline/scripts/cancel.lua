@@ -15,6 +15,7 @@
   Events: "failed" (reason, prev) for a job cancelled before it ran.
 ]]
 --- @include "pending_record"
+--- @include "push_waiting"
 --- @include "emit"
 --- @include "dedup"
 
@@ -46,7 +47,7 @@ if state == "delayed" then
 elseif redis.call("ZREM", KEYS[7], job_id) == 1 then
   -- it was parked by a rate limit
 elseif prio > 0 then
-  redis.call("ZREM", KEYS[3], job_id)
+  drop_prioritized(KEYS[3], job_id)
 else
   redis.call("LREM", KEYS[2], 1, job_id)
 end

@@ -11,6 +11,7 @@
   Events: "cleaned" (count, state = "waiting") when anything was deleted.
 ]]
 --- @include "emit"
+--- @include "push_waiting"
 
 local limit = tonumber(ARGV[1])
 local deleted = 0
@@ -27,7 +28,7 @@ for _, key in ipairs({KEYS[2], KEYS[3], KEYS[5]}) do
   if deleted < limit then
     local ids = redis.call("ZRANGE", key, 0, limit - deleted - 1)
     for _, job_id in ipairs(ids) do
-      redis.call("ZREM", key, job_id)
+      if key == KEYS[2] then drop_prioritized(key, job_id) else redis.call("ZREM", key, job_id) end
       drop(job_id)
     end
   end

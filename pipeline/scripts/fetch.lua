@@ -19,6 +19,9 @@
   Events: "waiting" (prev = delayed) per promoted job, "active" per taken job,
   "drained" when this fetch took the last waiting job.
 
+  Priority aging (meta aging_ms): a prioritized job moves up one level for
+  every aging_ms it waits, so low priorities cannot starve.
+
   Rate limit (meta limiter_max / limiter_duration / limiter_group): at most max
   starts per sliding window.  With a group field, each value of that field of
   the job data has its own window; a job whose group is full is parked in the
@@ -62,12 +65,16 @@ for _, job_id in ipairs(released) do
   push_waiting(KEYS[1], KEYS[2], KEYS[6], job_id, record_priority(prefix .. job_id), true)
 end
 
-local meta = redis.call("HMGET", KEYS[5], "paused", "limiter_max", "limiter_duration", "limiter_group")
+local meta = redis.call("HMGET", KEYS[5], "paused", "limiter_max", "limiter_duration", "limiter_group",
+                        "aging_ms")
 local limit_max, limit_duration, group_field = tonumber(meta[2]), tonumber(meta[3]), meta[4]
 local limited = limit_max ~= nil and limit_duration ~= nil
 -- The limiter counts on Redis's clock, so workers on hosts whose clocks differ still agree.
 local server_time = redis.call("TIME")
 local limit_now = tonumber(server_time[1]) * 1000 + math.floor(tonumber(server_time[2]) / 1000)
+if tonumber(meta[5]) then
+  age_prioritized(KEYS[2], tonumber(meta[5]), limit_now)
+end
 if limited and not group_field then
   local room, free_at = window_room(KEYS[9], limit_max, limit_duration, limit_now)
   if free_at then free_at = free_at - limit_now + now end
@@ -84,6 +91,7 @@ if meta[1] ~= "1" then
     local popped = redis.call("ZPOPMIN", KEYS[2])
     if popped[1] then
       job_id = popped[1]
+      redis.call("ZREM", KEYS[2] .. ":age", job_id)
     else
       job_id = redis.call("RPOP", KEYS[1])
     end

@@ -11,6 +11,7 @@
   Events: "removed" (prev = its state).
 ]]
 --- @include "pending_record"
+--- @include "push_waiting"
 --- @include "emit"
 --- @include "dedup"
 
@@ -34,7 +35,7 @@ elseif state == "waiting" then
   if redis.call("ZREM", KEYS[9], job_id) == 1 then
     -- it was parked by a rate limit
   elseif prio > 0 then
-    redis.call("ZREM", KEYS[4], job_id)
+    drop_prioritized(KEYS[4], job_id)
   else
     redis.call("LREM", KEYS[3], 1, job_id)
   end
