@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import boto3
@@ -12,9 +12,9 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.exc import OperationalError
 
 from actors.campaigns.db import Database
-from actors.storage import S3Storage
+from actors.storage import LocalStorage, S3Storage
 from tests.domain.servers import AWS_TEST_CREDENTIALS, S3Server, SmtpServer
-from tests.support import unique
+from tests.support import WorkerProcess, unique
 
 
 @pytest.fixture
@@ -84,3 +84,33 @@ def _postgres_or_skip(url: str) -> Engine:
         engine.dispose()
         pytest.skip(f"no PostgreSQL at {engine.url.render_as_string(hide_password=True)}: {exc}")
     return engine
+
+
+@pytest.fixture
+def local_store(tmp_path: Path) -> LocalStorage:
+    return LocalStorage(tmp_path / "store")
+
+
+@pytest.fixture
+def domain_env(smtp_server: SmtpServer, local_store: LocalStorage, tmp_path: Path) -> dict[str, str]:
+    """The environment of a worker wired to this test's SMTP server, local store and SQLite file."""
+    return {
+        **smtp_server.env(),
+        "SMTP_TIMEOUT_S": "5",
+        "MAIL_FROM": "app@example.com",
+        "STORAGE_BACKEND": "local",
+        "STORAGE_DIR": str(local_store.root),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}",
+    }
+
+
+@pytest.fixture
+def domain_worker(
+    worker_process: Callable[..., WorkerProcess], domain_env: dict[str, str]
+) -> Callable[..., WorkerProcess]:
+    """Start ``dramatiq pipeline.actors`` (every domain actor) with ``domain_env`` plus ``env``."""
+
+    def start(threads: int = 4, env: dict[str, str] | None = None) -> WorkerProcess:
+        return worker_process("pipeline.actors", threads=threads, env={**domain_env, **(env or {})})
+
+    return start

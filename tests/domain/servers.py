@@ -17,6 +17,8 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from pipeline.job import Job
+from pipeline.queue import Queue
 from tests.support import free_port, wait_for
 
 
@@ -217,3 +219,10 @@ AWS_TEST_CREDENTIALS = {
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_DEFAULT_REGION": "us-east-1",
 }
+
+
+def existing(queue: Queue, job_id: str) -> Job:
+    """The job ``job_id`` of ``queue``, which the test expects to exist."""
+    job = queue.get_job(job_id)
+    assert job is not None, f"job {job_id} of {queue.name} is gone"
+    return job
