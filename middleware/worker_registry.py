@@ -17,6 +17,7 @@ from dramatiq.middleware import Middleware
 
 from pipeline.broker import PipelineBroker
 from pipeline.connection import ping
+from pipeline.keys import queues_set
 
 
 class WorkerRegistry(Middleware):
@@ -71,6 +72,8 @@ class WorkerRegistry(Middleware):
                     }
                 )
                 pipe = broker.client.pipeline(transaction=False)
+                if queues:  # served queues are known queues (the API lists them)
+                    pipe.sadd(queues_set(broker.settings.namespace), *queues)
                 for queue_name in queues:
                     pipe.hset(broker.store(queue_name).keys.workers, self.worker_id, entry)
                 pipe.execute()

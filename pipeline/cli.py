@@ -95,6 +95,16 @@ def _stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def _api(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from pipeline.api import create_app
+
+    print(f"Dashboard on http://{args.host}:{args.port}/  (API under /queues, docs at /docs)")
+    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
 def _scheduler(args: argparse.Namespace) -> int:
     from importlib import import_module
 
@@ -114,6 +124,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     stats = sub.add_parser("stats", help="print job counts of queues")
     stats.add_argument("queues", nargs="+")
     stats.set_defaults(func=_stats)
+    api = sub.add_parser("api", help="serve the management API and dashboard")
+    api.add_argument("--host", default="127.0.0.1")
+    api.add_argument("--port", type=int, default=8080)
+    api.set_defaults(func=_api)
     sched = sub.add_parser("scheduler", help="fire cron and interval repeats")
     sched.set_defaults(func=_scheduler)
     args = parser.parse_args(argv)

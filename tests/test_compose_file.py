@@ -13,7 +13,8 @@ from tests.support import ROOT
 def test_the_compose_file_runs_real_entry_points_with_known_settings():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert {"redis", "worker", "scheduler"} <= set(services)
+    assert {"redis", "worker", "scheduler", "api"} <= set(services)
+    assert services["api"]["command"][:2] == ["pipeline", "api"]
     worker_cmd = services["worker"]["command"]
     assert worker_cmd[:2] == ["dramatiq", "pipeline.actors"]
     importlib.import_module("pipeline.actors")
