@@ -118,8 +118,8 @@ def test_the_rate_limit_holds_across_processes_and_costs_no_attempt(settings, qu
         job.wait_until_finished(20)
 
     starts = sorted(
-        int(entry_id.split(b"-")[0])
-        for entry_id, fields in q.client.xrange(q.store.keys.events)
+        int(fields[b"at"])
+        for _, fields in q.client.xrange(q.store.keys.events)
         if fields[b"event"] == b"active"
     )
     assert len(starts) == 30

@@ -16,7 +16,8 @@
 
   Returns: { {id, message, attempts_made, token, ...}, next wake-up (epoch ms) or "",
              1 when a rate limit applies to the queue else 0 }
-  Events: "waiting" (prev = delayed) per promoted job, "active" per taken job,
+  Events: "waiting" (prev = delayed) per promoted job, "active" per taken job
+  (with "at", the start time the rate limiter counted, when one applies),
   "drained" when this fetch took the last waiting job.
 
   Priority aging (meta aging_ms): a prioritized job moves up one level for
@@ -140,7 +141,12 @@ if meta[1] ~= "1" then
       if limited then
         window_record(window or KEYS[9], limit_duration, limit_now, job_id .. ":" .. token)
       end
-      emit(KEYS[7], max_len, "active", job_id, "prev", "waiting")
+      if limited then
+        -- the start time the limiter counted (Redis's clock), for anyone auditing the limit
+        emit(KEYS[7], max_len, "active", job_id, "prev", "waiting", "at", limit_now)
+      else
+        emit(KEYS[7], max_len, "active", job_id, "prev", "waiting")
+      end
       out[#out + 1] = job_id
       out[#out + 1] = raw_msg
       out[#out + 1] = attempts
