@@ -23,7 +23,7 @@ from pipeline.settings import Settings
 class EmbeddedRedis:
     """A redis-server child process on a free loopback port."""
 
-    def __init__(self, binary: str) -> None:
+    def __init__(self, binary: str, *args: str) -> None:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = int(s.getsockname()[1])
@@ -41,6 +41,7 @@ class EmbeddedRedis:
                 "no",
                 "--dir",
                 self.dir,
+                *args,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -266,20 +266,11 @@ class Queue:
 
     @translate_errors
     def remove_job(self, job_id: str) -> None:
-        outcome = self.store.remove(str(job_id))
-        if outcome == 0:
-            raise JobNotFoundError(str(job_id), self.name)
-        if outcome == -2:
-            raise JobStateError(str(job_id), self.name, "active", "remove")
+        self._check(self.store.remove(str(job_id)), str(job_id), "remove")
 
     @translate_errors
     def retry_job(self, job_id: str) -> None:
-        outcome = self.store.retry_failed(str(job_id))
-        if outcome == 0:
-            raise JobNotFoundError(str(job_id), self.name)
-        if outcome == -3:
-            job = self.get_job(str(job_id))
-            raise JobStateError(str(job_id), self.name, job.state if job else "gone", "retry")
+        self._check(self.store.retry_failed(str(job_id)), str(job_id), "retry")
 
     @translate_errors
     def cancel_job(self, job_id: str, reason: str = "cancelled") -> bool:
@@ -290,25 +281,25 @@ class Queue:
         handler sees ``current_job().is_cancelled()``, and its worker interrupts
         it after ``PIPELINE_CANCEL_GRACE_MS``; it then ends ``failed`` with the reason.
         """
-        outcome = self.store.cancel(str(job_id), str(reason))
-        if outcome == 0:
-            raise JobNotFoundError(str(job_id), self.name)
-        if outcome == -3:
-            job = self.get_job(str(job_id))
-            raise JobStateError(str(job_id), self.name, job.state if job else "gone", "cancel")
-        return outcome == 1
+        return self._check(self.store.cancel(str(job_id), str(reason)), str(job_id), "cancel") == 1
 
     @translate_errors
     def reschedule_job(self, job_id: str, delay_ms: int) -> None:
         """Run a delayed job ``delay_ms`` from now (0: now)."""
         if isinstance(delay_ms, bool) or not isinstance(delay_ms, int) or delay_ms < 0:
             raise InvalidJobError(f"delay must be an int >= 0 (ms), got {delay_ms!r}", queue=self.name)
-        outcome = self.store.reschedule(str(job_id), delay_ms)
+        self._check(self.store.reschedule(str(job_id), delay_ms), str(job_id), "reschedule")
+
+    def _check(self, outcome: int, job_id: str, operation: str) -> int:
+        """Map a management script's outcome (0 missing, -2 active, -3 wrong state) to errors."""
         if outcome == 0:
-            raise JobNotFoundError(str(job_id), self.name)
+            raise JobNotFoundError(job_id, self.name)
+        if outcome == -2:
+            raise JobStateError(job_id, self.name, "active", operation)
         if outcome == -3:
-            job = self.get_job(str(job_id))
-            raise JobStateError(str(job_id), self.name, job.state if job else "gone", "reschedule")
+            job = self.get_job(job_id)
+            raise JobStateError(job_id, self.name, job.state if job else "gone", operation)
+        return outcome
 
     @translate_errors
     def clean(self, grace: int = 0, status: str = "completed", limit: int | None = None) -> list[str]:

@@ -5,6 +5,7 @@ themselves.  Nothing here ever flushes Redis."""
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Iterator
 
 import dramatiq
@@ -13,9 +14,10 @@ import redis
 
 from pipeline import app
 from pipeline.broker import PipelineBroker, default_middleware, set_broker
+from pipeline.embedded import EmbeddedRedis
 from pipeline.queue import Queue
 from pipeline.settings import Settings
-from tests.support import RedisServer, WorkerProcess, redis_answers, unique
+from tests.support import WorkerProcess, redis_answers, unique
 
 
 @pytest.fixture(scope="session")
@@ -24,7 +26,10 @@ def redis_url() -> Iterator[str]:
     if redis_answers(url):
         yield url
         return
-    server = RedisServer().start()
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.exit("no Redis answers on 127.0.0.1:6379 and redis-server is not installed", returncode=2)
+    server = EmbeddedRedis(binary)
     try:
         yield server.url
     finally:

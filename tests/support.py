@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -45,60 +43,6 @@ def wait_for(
         if time.monotonic() >= deadline:
             raise AssertionError(f"condition not met within {timeout}s: {message or predicate}")
         time.sleep(interval)
-
-
-class RedisServer:
-    """A private redis-server on a free port (for tests that restart or kill Redis)."""
-
-    def __init__(self, *args: str) -> None:
-        self.port = free_port()
-        self.dir = tempfile.mkdtemp(prefix="redis-test-")
-        self.args = args
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> RedisServer:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            raise RuntimeError("redis-server is not installed")
-        self.proc = subprocess.Popen(
-            [
-                binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--dir",
-                self.dir,
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                *self.args,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        client = redis.Redis(port=self.port)
-
-        def up() -> bool:
-            try:
-                return bool(client.ping())
-            except redis.ConnectionError:
-                return False
-
-        wait_for(up, 10, message="private redis-server to answer")
-        return self
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(10)
-            self.proc = None
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def redis_answers(url: str) -> bool:
