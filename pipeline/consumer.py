@@ -81,6 +81,7 @@ class JobConsumer(Consumer):
         # Dramatiq asks for twice its thread count; reserving that many would let a
         # busy worker sit on jobs others could start, and blur global priorities.
         self.threads = max(1, prefetch // 2)
+        self.min_batch = max(1, self.threads // 4)
         self.prefetch = self.threads + broker.settings.prefetch
         self.timeout = timeout
         self.lock_ms = broker.settings.lock_duration_ms
@@ -97,27 +98,32 @@ class JobConsumer(Consumer):
         try:
             if self.cache:
                 return self.cache.popleft()
-            free = self.prefetch - len(self.outstanding)
             if self.queue_name in self.broker.locally_paused:
                 time.sleep(min(self.timeout / 1000, 0.1))
                 return None
-            if free <= 0:
+            free = self.prefetch - len(self.outstanding)
+            # A fetch costs a round trip: a busy worker waits for a few free slots and takes
+            # them in one go; an idle one (nothing reserved) fetches at once.
+            if free <= 0 or (self.outstanding and free < self.min_batch):
                 self.capacity.wait(self.timeout / 1000)
                 self.capacity.clear()
                 return None
-            jobs, self.next_due, limited = self.store.fetch(free, self.lock_ms)
-            # Under a rate limit, reserve only what threads can start now: a start is counted
-            # when a job is taken, so a job waiting in this process would start late.
-            self.prefetch = self.threads if limited else self.threads + self.broker.settings.prefetch
-            if jobs:
-                for fetched in jobs:
-                    self.outstanding[fetched.job_id] = fetched.token
-                    self.cache.append(self._proxy(fetched))
-                return self.cache.popleft()
-            wait_s = self.timeout / 1000
-            if self.next_due is not None:
-                wait_s = min(wait_s, max(self.next_due - now_ms(), 1) / 1000)
-            self.store.wait_for_work(wait_s)
+            for woken in (False, True):
+                jobs, self.next_due, limited = self.store.fetch(free, self.lock_ms)
+                # Under a rate limit, reserve only what threads can start now: a start is counted
+                # when a job is taken, so a job waiting in this process would start late.
+                self.prefetch = self.threads if limited else self.threads + self.broker.settings.prefetch
+                if jobs:
+                    for fetched in jobs:
+                        self.outstanding[fetched.job_id] = fetched.token
+                        self.cache.append(self._proxy(fetched))
+                    return self.cache.popleft()
+                wait_s = self.timeout / 1000
+                if self.next_due is not None:
+                    wait_s = min(wait_s, max(self.next_due - now_ms(), 1) / 1000)
+                # Rung: fetch again right away rather than going round the consumer thread's loop.
+                if woken or not self.store.wait_for_work(wait_s):
+                    return None
             return None
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             # Dramatiq's consumer thread restarts the consumer on this error.

@@ -63,14 +63,13 @@ def get_metrics(queue: Queue, kind: str, start: int, end: int, name: str | None)
     for index, job_name in enumerate(names):
         ring, raw_durations = replies[2 * index], replies[2 * index + 1]
         total = 0
-        for cell in ring.values():
-            minute_text, count_text = cell.decode().split(":")
-            age = now_minute - int(minute_text)
+        for minute_field, count_raw in ring.items():
+            age = now_minute - int(minute_field)
             if start <= age <= last:
-                data[age - start] += int(count_text)
-                total += int(count_text)
+                data[age - start] += int(count_raw)
+                total += int(count_raw)
         per_name[job_name] = total
-        durations += [float(d) for d in raw_durations]
+        durations += [float(d) for d in raw_durations[:1000]]
     return Metrics(
         kind=kind,
         data=data,

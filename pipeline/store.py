@@ -97,21 +97,16 @@ class QueueStore:
         """KEYS and ARGV of ``add.lua`` for these entries."""
         keys = list(self._add_keys)
         job_prefix = self.keys.job_prefix
-        dedup_prefix = self.keys.dedup_prefix
-        args: list[Any] = [now_ms(), self.max_len, job_prefix]
+        args: list[Any] = [now_ms(), self.max_len]
+        dedup_keys = []
         for e in jobs:
-            keys += (job_prefix + e.job_id, dedup_prefix + e.dedup_id)
-            args += (
-                e.job_id,
-                e.message,
-                e.delay,
-                e.priority,
-                "1" if e.lifo else "0",
-                e.name,
-                e.dedup_ttl,
-                e.dedup_mode,
-            )
-        return keys, args
+            keys.append(job_prefix + e.job_id)
+            dedup = ""
+            if e.dedup_mode:
+                dedup = f"{e.dedup_mode}:{e.dedup_ttl}"
+                dedup_keys.append(self.keys.dedup_prefix + e.dedup_id)
+            args += (e.job_id, e.message, e.delay, e.priority, "1" if e.lifo else "0", e.name, dedup)
+        return keys + dedup_keys, args
 
     def add(self, jobs: Sequence[Entry]) -> list[tuple[int, str]]:
         """Create jobs in one round trip; per job (code, id): see ``add.lua``."""
@@ -163,9 +158,9 @@ class QueueStore:
             out["group_key"] = raw[2].decode()
         return out
 
-    def wait_for_work(self, timeout_s: float) -> None:
-        """Block until a producer rings the queue's doorbell or ``timeout_s`` passes."""
-        self.client.blpop([self.keys.marker], timeout=max(timeout_s, 0.001))
+    def wait_for_work(self, timeout_s: float) -> bool:
+        """Block until a producer rings the queue's doorbell (True) or ``timeout_s`` passes."""
+        return self.client.blpop([self.keys.marker], timeout=max(timeout_s, 0.001)) is not None
 
     def complete(
         self, job_id: str, token: str, result_json: str, keep: int, name: str, dedup_id: str = ""

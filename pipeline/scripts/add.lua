@@ -6,13 +6,13 @@
 
   KEYS[1] wait list        KEYS[2] prioritized zset   KEYS[3] delayed zset
   KEYS[4] marker list      KEYS[5] priority seq       KEYS[6] events stream
-  KEYS[7..] per job, in the order of the ARGV groups: its job key, then its
-            deduplication key (an unused placeholder key when it has none)
+  KEYS[7..6+n] the job key of each job, in the order of the ARGV groups
+  KEYS[7+n..] the deduplication key of each job that has one, in the same order
 
-  ARGV[1] now (epoch ms)   ARGV[2] events max length   ARGV[3] job key prefix
-  ARGV[4..] groups of 8: job id, encoded message, delay ms, priority, lifo ("1"/"0"),
-            job name, deduplication ttl ms (0: until the job finishes), mode
-            ("" none, "throttle", "debounce")
+  ARGV[1] now (epoch ms)   ARGV[2] events max length
+  ARGV[3..] groups of 7: job id, encoded message, delay ms, priority, lifo ("1"/"0"),
+            job name, deduplication: "" or "<mode>:<ttl ms>" (mode throttle or
+            debounce; ttl 0: until the job finishes)
 
   Returns: per job two entries, a code and a job id: 1 created (its id); 0 the
   job id existed (nothing changed); 2 deduplicated (the owner's id, nothing
@@ -27,14 +27,14 @@
 
 local now = tonumber(ARGV[1])
 local max_len = ARGV[2]
-local prefix = ARGV[3]
 local out = {}
 local woke = false
-local n = (#ARGV - 3) / 8
+local n = (#ARGV - 2) / 7
+local next_dedup_key = 7 + n
 
-local function debounce(owner, msg, delay, prio_tag)
+local function debounce(job_key, job_id, owner, msg, delay, prio_tag)
   -- Only a job that has not started can take new data.
-  local owner_key = prefix .. owner
+  local owner_key = string.sub(job_key, 1, #job_key - #job_id) .. owner
   if redis.call("ZSCORE", KEYS[3], owner) == false then return false end
   if redis.call("TYPE", owner_key)["ok"] == "string" then
     redis.call("SET", owner_key, "d" .. prio_tag .. msg)
@@ -46,20 +46,25 @@ local function debounce(owner, msg, delay, prio_tag)
 end
 
 for i = 1, n do
-  local base = 3 + (i - 1) * 8
+  local base = 2 + (i - 1) * 7
   local job_id = ARGV[base + 1]
   local msg = ARGV[base + 2]
   local delay = tonumber(ARGV[base + 3])
   local priority = tonumber(ARGV[base + 4])
-  local ttl = tonumber(ARGV[base + 7])
-  local mode = ARGV[base + 8]
-  local job_key, dedup_key = KEYS[5 + 2 * i], KEYS[6 + 2 * i]
+  local job_key = KEYS[6 + i]
+  local mode, ttl, dedup_key = "", 0, nil
+  if ARGV[base + 7] ~= "" then
+    local m, t = string.match(ARGV[base + 7], "^(%a+):(%d+)$")
+    mode, ttl = m, tonumber(t)
+    dedup_key = KEYS[next_dedup_key]
+    next_dedup_key = next_dedup_key + 1
+  end
   local prio_tag = ""
   if priority > 0 then prio_tag = tostring(priority) end
   local owner = nil
-  if mode ~= "" then owner = redis.call("GET", dedup_key) end
+  if dedup_key then owner = redis.call("GET", dedup_key) end
   if owner then
-    if mode == "debounce" and debounce(owner, msg, delay, prio_tag) then
+    if mode == "debounce" and debounce(job_key, job_id, owner, msg, delay, prio_tag) then
       if ttl > 0 then redis.call("PEXPIRE", dedup_key, ttl) end
       emit(KEYS[6], max_len, "debounced", owner, "by", job_id, "delay", now + delay)
       out[#out + 1], out[#out + 2] = 3, owner
@@ -68,7 +73,7 @@ for i = 1, n do
       out[#out + 1], out[#out + 2] = 2, owner
     end
   elseif redis.call("SET", job_key, (delay > 0 and "d" or "w") .. prio_tag .. msg, "NX") then
-    if mode ~= "" then
+    if dedup_key then
       if ttl > 0 then
         redis.call("SET", dedup_key, job_id, "PX", ttl)
       else

@@ -70,9 +70,12 @@ local meta = redis.call("HMGET", KEYS[5], "paused", "limiter_max", "limiter_dura
                         "aging_ms")
 local limit_max, limit_duration, group_field = tonumber(meta[2]), tonumber(meta[3]), meta[4]
 local limited = limit_max ~= nil and limit_duration ~= nil
--- The limiter counts on Redis's clock, so workers on hosts whose clocks differ still agree.
-local server_time = redis.call("TIME")
-local limit_now = tonumber(server_time[1]) * 1000 + math.floor(tonumber(server_time[2]) / 1000)
+-- The limiter and aging count on Redis's clock, so workers on hosts whose clocks differ agree.
+local limit_now = now
+if limited or meta[5] then
+  local server_time = redis.call("TIME")
+  limit_now = tonumber(server_time[1]) * 1000 + math.floor(tonumber(server_time[2]) / 1000)
+end
 if tonumber(meta[5]) then
   age_prioritized(KEYS[2], tonumber(meta[5]), limit_now)
 end
@@ -100,10 +103,10 @@ if meta[1] ~= "1" then
     scanned = scanned + 1
     local job_key = prefix .. job_id
     local kind = redis.call("TYPE", job_key)["ok"]
-    local raw_msg
+    local raw_msg, pending_prio
     if kind == "string" then
-      local _, _, m = parse_pending(redis.call("GET", job_key))
-      raw_msg = m
+      local _, p, m = parse_pending(redis.call("GET", job_key))
+      raw_msg, pending_prio = m, p
     elseif kind == "hash" then
       raw_msg = redis.call("HGET", job_key, "msg")
     end
@@ -126,11 +129,14 @@ if meta[1] ~= "1" then
     if raw_msg then
       local token, attempts
       if kind == "string" then
-        local _, prio = parse_pending(redis.call("GET", job_key))
         redis.call("DEL", job_key)
-        redis.call("HSET", job_key, "msg", raw_msg, "state", "active", "processed_on", now,
-                   "token", 1, "attempts_made", 0)
-        if prio > 0 then redis.call("HSET", job_key, "priority", prio) end
+        if pending_prio > 0 then
+          redis.call("HSET", job_key, "msg", raw_msg, "state", "active", "processed_on", now,
+                     "token", 1, "attempts_made", 0, "priority", pending_prio)
+        else
+          redis.call("HSET", job_key, "msg", raw_msg, "state", "active", "processed_on", now,
+                     "token", 1, "attempts_made", 0)
+        end
         token, attempts = 1, "0"
       else
         redis.call("HSET", job_key, "state", "active", "processed_on", now)
