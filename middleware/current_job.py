@@ -17,7 +17,8 @@ class CurrentJob(Middleware):
 
     def before_process_message(self, broker: dramatiq.Broker, message: Any) -> None:
         if isinstance(message, JobMessage) and isinstance(broker, PipelineBroker):
-            set_current_job(message.to_job(broker.queue(message.queue_name)))
+            queue = broker.queue(message.queue_name)
+            set_current_job(lambda: message.to_job(queue))
 
     def after_process_message(
         self, broker: dramatiq.Broker, message: Any, *, result: Any = None, exception: Any = None

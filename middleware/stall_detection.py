@@ -69,9 +69,7 @@ class StallDetection(Middleware):
         lock_ms = broker.settings.lock_duration_ms
         for queue_name, pairs in broker.held_jobs().items():
             _, lost = broker.store(queue_name).extend_locks(pairs, lock_ms)
-            # A job that finished since the snapshot is not lost: only warn for ones still held.
-            still_held = {job_id for job_id, _ in broker.held_jobs().get(queue_name, [])}
-            for job_id in (j for j in lost if j in still_held):
+            for job_id in lost:
                 self.logger.warning(
                     "Lost the lock of job %r (queue %r); its outcome will be rejected.", job_id, queue_name
                 )

@@ -15,9 +15,10 @@ import time
 import traceback
 from typing import TYPE_CHECKING, Any
 
+import dramatiq
 import redis
 from dramatiq.broker import Consumer, MessageProxy
-from dramatiq.errors import ActorNotFound, ConnectionClosed
+from dramatiq.errors import ActorNotFound, ConnectionClosed, DecodeError
 from dramatiq.logging import get_logger
 from dramatiq.message import Message
 from dramatiq.middleware import SkipMessage, TimeLimitExceeded
@@ -131,14 +132,17 @@ class JobConsumer(Consumer):
             raise ConnectionClosed(exc) from None
 
     def _proxy(self, fetched: Fetched) -> JobMessage:
-        message = Message.decode(fetched.message)
-        if message.message_id != fetched.job_id:  # a debounced job keeps its id, takes new data
-            message = message.copy(message_id=fetched.job_id)
-        job_name = message.actor_name
+        try:
+            fields = dramatiq.get_encoder().decode(fetched.message)
+            fields["args"] = tuple(fields["args"])
+        except Exception as exc:
+            raise DecodeError("Failed to decode message.", fetched.message, exc) from exc
+        job_name = fields["actor_name"]
         actor_name = self.broker.resolve_actor(self.queue_name, job_name)
-        if actor_name is not None and actor_name != job_name:
-            message = message.copy(actor_name=actor_name)
-        proxy = JobMessage(message, fetched, job_name)
+        if actor_name is not None:
+            fields["actor_name"] = actor_name  # the stored name is the job's; Dramatiq wants the actor's
+        fields["message_id"] = fetched.job_id  # a debounced job keeps its id, takes new data
+        proxy = JobMessage(Message(**fields), fetched, job_name)
         if actor_name is None:
             proxy.failure_reason = str(UnknownJobNameError(job_name, self.queue_name))
         return proxy

@@ -7,7 +7,8 @@
   ARGV[1] new lock expiry (epoch ms)   ARGV[2] job key prefix
   ARGV[3..] pairs: job id, lock token
 
-  Returns: { {ids whose cancel was requested}, {ids this worker no longer holds} }
+  Returns: { {ids whose cancel was requested}, {ids another worker or a stall sweep
+  took from this one} }; a job that finished (or is gone) meanwhile is neither.
 ]]
 local cancelled, lost = {}, {}
 for i = 3, #ARGV, 2 do
@@ -16,7 +17,7 @@ for i = 3, #ARGV, 2 do
   if fields[1] == "active" and fields[2] == ARGV[i + 1] then
     redis.call("ZADD", KEYS[1], "XX", ARGV[1], job_id)
     if fields[3] then cancelled[#cancelled + 1] = job_id end
-  else
+  elseif fields[1] and fields[1] ~= "completed" and fields[1] ~= "failed" then
     lost[#lost + 1] = job_id
   end
 end
