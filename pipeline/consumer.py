@@ -82,7 +82,7 @@ class JobConsumer(Consumer):
         # Dramatiq asks for twice its thread count; reserving that many would let a
         # busy worker sit on jobs others could start, and blur global priorities.
         self.threads = max(1, prefetch // 2)
-        self.min_batch = max(1, self.threads // 4)
+        self.min_batch = max(1, self.threads // 2)
         self.prefetch = self.threads + broker.settings.prefetch
         self.timeout = timeout
         self.lock_ms = broker.settings.lock_duration_ms

@@ -3,7 +3,10 @@
 A queue's keys all carry the ``{queue}`` hash tag, so they share one cluster
 slot and a Lua script may touch any of them.  Job records live at
 ``<ns>:{<queue>}:j:<id>``; scripts that need a job key from an id get the
-``<ns>:{<queue>}:j:`` prefix as an argument (same slot, so cluster-safe).
+``<ns>:{<queue>}:j:`` prefix as an argument (same slot, so cluster-safe), and
+hot-path scripts derive a queue's ``logs:``, ``metrics:`` and ``dedup:`` keys
+from the job key the same way (see ``scripts/includes/queue_base.lua``): the
+names below are the only spelling of them.
 """
 
 from __future__ import annotations

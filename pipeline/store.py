@@ -170,20 +170,8 @@ class QueueStore:
         return int(
             self.scripts(
                 "complete",
-                [k.job(job_id), k.active, k.completed, k.logs(job_id), k.events],
-                [
-                    job_id,
-                    token,
-                    now_ms(),
-                    result_json,
-                    keep,
-                    k.job_prefix,
-                    k.logs_prefix,
-                    self.max_len,
-                    name,
-                    k.metrics_prefix,
-                    k.dedup_prefix + dedup_id if dedup_id else "",
-                ],
+                [k.job_prefix + job_id, k.active, k.completed, k.events],
+                [job_id, token, now_ms(), result_json, keep, self.max_len, name, dedup_id],
             )
         )
 
