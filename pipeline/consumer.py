@@ -82,12 +82,18 @@ class JobConsumer(Consumer):
         # Dramatiq asks for twice its thread count; reserving that many would let a
         # busy worker sit on jobs others could start, and blur global priorities.
         self.threads = max(1, prefetch // 2)
-        self.min_batch = max(1, self.threads // 2)
         self.prefetch = self.threads + broker.settings.prefetch
         self.timeout = timeout
         self.lock_ms = broker.settings.lock_duration_ms
         self.cache: collections.deque[JobMessage] = collections.deque()
         self.outstanding: dict[str, str] = {}
+        # Dramatiq's consumer thread builds this consumer: a worker thread that takes the
+        # next job while completing one hands it straight to that thread's work queue.
+        current = threading.current_thread()
+        self.handoff = getattr(current, "handle_message", None)
+        self.taking = 0
+        self.closed = False
+        self.taking_lock = threading.Lock()
         self.capacity = threading.Event()
         self.next_due: int | None = None
 
@@ -102,10 +108,9 @@ class JobConsumer(Consumer):
             if self.queue_name in self.broker.locally_paused:
                 time.sleep(min(self.timeout / 1000, 0.1))
                 return None
-            free = self.prefetch - len(self.outstanding)
-            # A fetch costs a round trip: a busy worker waits for a few free slots and takes
-            # them in one go; an idle one (nothing reserved) fetches at once.
-            if free <= 0 or (self.outstanding and free < self.min_batch):
+            free = self.prefetch - len(self.outstanding) - self.taking
+            # A busy worker mostly gets its next jobs from completions (see _complete).
+            if free <= 0:
                 self.capacity.wait(self.timeout / 1000)
                 self.capacity.clear()
                 return None
@@ -199,6 +204,7 @@ class JobConsumer(Consumer):
         self.capacity.set()
 
     def close(self) -> None:
+        self.closed = True
         self.broker.live_consumers.discard(self)
         cached = list(self.cache)
         self.cache.clear()
@@ -230,10 +236,31 @@ class JobConsumer(Consumer):
             self._fail(message)
             return
         keep = keep_count(self._option(message, "remove_on_complete", None))
-        code = self.store.complete(
-            message.job_id, message.token, result_json, keep, message.job_name, self._dedup_id(message)
-        )
+        take = 0
+        if self.handoff is not None and not self.cache and not self.closed:
+            with self.taking_lock:  # this job's slot frees as it completes
+                take = max(0, self.prefetch - len(self.outstanding) - self.taking + 1)
+                self.taking += take
+        try:
+            code, taken = self.store.complete(
+                message.job_id,
+                message.token,
+                result_json,
+                keep,
+                message.job_name,
+                self._dedup_id(message),
+                take,
+                self.lock_ms,
+            )
+            for fetched in taken:
+                self.outstanding[fetched.job_id] = fetched.token
+        finally:
+            with self.taking_lock:
+                self.taking -= take
         message.outcome = {1: "completed", -3: "cancelled"}.get(code, "rejected")
+        if taken and self.handoff is not None:
+            for fetched in taken:
+                self.handoff(self._proxy(fetched))
 
     def _fail(self, message: JobMessage) -> None:
         keep = keep_count(self._option(message, "remove_on_fail", None))

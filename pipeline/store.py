@@ -123,11 +123,7 @@ class QueueStore:
             self._fetch_keys,
             [now_ms(), count, lock_ms, k.job_prefix, self.max_len, k.limiter_group_prefix],
         )
-        jobs = [
-            Fetched(out[i].decode(), out[i + 1], int(out[i + 2]), out[i + 3].decode())
-            for i in range(0, len(out), 4)
-        ]
-        return jobs, (int(float(wake_at)) if wake_at else None), bool(limited)
+        return _fetched(out), (int(float(wake_at)) if wake_at else None), bool(limited)
 
     def set_limiter(self, limit_max: int, duration_ms: int, group_key: str | None) -> None:
         fields: dict[str, Any] = {"limiter_max": limit_max, "limiter_duration": duration_ms}
@@ -163,17 +159,37 @@ class QueueStore:
         return self.client.blpop([self.keys.marker], timeout=max(timeout_s, 0.001)) is not None
 
     def complete(
-        self, job_id: str, token: str, result_json: str, keep: int, name: str, dedup_id: str = ""
-    ) -> int:
-        """1 done, -1 no longer this worker's job, -3 a cancel was requested (nothing changed)."""
+        self,
+        job_id: str,
+        token: str,
+        result_json: str,
+        keep: int,
+        name: str,
+        dedup_id: str = "",
+        take: int = 0,
+        lock_ms: int = 30_000,
+    ) -> tuple[int, list[Fetched]]:
+        """Complete a job and take up to ``take`` next ones for this worker in the same call.
+
+        Code 1 done, -1 no longer this worker's job, -3 a cancel was requested (nothing changed).
+        """
         k = self.keys
-        return int(
-            self.scripts(
-                "complete",
-                [k.job_prefix + job_id, k.active, k.completed, k.events],
-                [job_id, token, now_ms(), result_json, keep, self.max_len, name, dedup_id],
-            )
+        code, out = self.scripts(
+            "complete",
+            [
+                k.job_prefix + job_id,
+                k.active,
+                k.completed,
+                k.events,
+                k.wait,
+                k.prioritized,
+                k.delayed,
+                k.meta,
+                k.seq,
+            ],
+            [job_id, token, now_ms(), result_json, keep, self.max_len, name, dedup_id, take, lock_ms],
         )
+        return int(code), _fetched(out)
 
     def fail(
         self,
@@ -403,6 +419,14 @@ class QueueStore:
         pipe.rpush(key, line)
         pipe.ltrim(key, -MAX_LOG_LINES, -1)
         return int(pipe.execute()[0])
+
+
+def _fetched(out: Any) -> list[Fetched]:
+    """Taken jobs from a script's flat reply: id, message, attempts made, token, ..."""
+    return [
+        Fetched(out[i].decode(), out[i + 1], int(out[i + 2]), out[i + 3].decode())
+        for i in range(0, len(out), 4)
+    ]
 
 
 def pair_codes(reply: Any) -> list[tuple[int, str]]:

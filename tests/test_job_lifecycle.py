@@ -62,7 +62,8 @@ def test_exhausted_attempts_fail_the_job_with_reason_and_a_bounded_stacktrace(
 def test_remove_on_complete_true_leaves_no_record_and_a_number_keeps_the_newest(
     settings, queue_name, worker_process
 ):
-    worker_process("tests.apps.basic", env={"TEST_QUEUE": queue_name})
+    # one thread, so jobs finish in the order they were added
+    worker_process("tests.apps.basic", env={"TEST_QUEUE": queue_name}, threads=1)
     q = Queue(queue_name, settings=settings)
 
     gone = q.add("echo", {"n": 0}, remove_on_complete=True)

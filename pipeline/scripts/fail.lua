@@ -19,6 +19,7 @@
 --- @include "append_stacktrace"
 --- @include "emit"
 --- @include "record_metric"
+--- @include "queue_base"
 --- @include "dedup"
 
 local job_key = KEYS[1]
@@ -43,7 +44,7 @@ end
 redis.call("HSET", job_key, "state", "failed", "finished_on", now, "failed_reason", ARGV[4])
 append_stacktrace(job_key, ARGV[5], tonumber(ARGV[6]))
 redis.call("HINCRBY", job_key, "attempts_made", 1)
-redis.call("ZADD", KEYS[3], now, job_id)
+redis.call("ZADD", KEYS[3], finish_score(), job_id)
 if keep > 0 then
   trim_finished(KEYS[3], keep, ARGV[8], ARGV[9])
 end

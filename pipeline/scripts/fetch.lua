@@ -33,6 +33,7 @@
 --- @include "pending_record"
 --- @include "emit"
 --- @include "rate_limit"
+--- @include "take"
 
 local now = tonumber(ARGV[1])
 local count = tonumber(ARGV[2])
@@ -44,21 +45,7 @@ local function wake_by(t)
   if t and (wake_at == nil or t < wake_at) then wake_at = t end
 end
 
-local due = redis.call("ZRANGEBYSCORE", KEYS[3], "-inf", now, "LIMIT", 0, 1000)
-for _, job_id in ipairs(due) do
-  redis.call("ZREM", KEYS[3], job_id)
-  local job_key = prefix .. job_id
-  local kind = redis.call("TYPE", job_key)["ok"]
-  if kind ~= "none" then
-    if kind == "string" then
-      redis.call("SETRANGE", job_key, 0, "w")
-    else
-      redis.call("HSET", job_key, "state", "waiting")
-    end
-    push_waiting(KEYS[1], KEYS[2], KEYS[6], job_id, record_priority(job_key), false)
-    emit(KEYS[7], max_len, "waiting", job_id, "prev", "delayed")
-  end
-end
+promote_due(KEYS[3], KEYS[1], KEYS[2], KEYS[6], KEYS[7], max_len, prefix, now)
 
 local released = redis.call("ZRANGEBYSCORE", KEYS[8], "-inf", now, "LIMIT", 0, 1000)
 for _, job_id in ipairs(released) do
@@ -91,25 +78,11 @@ local taken = 0
 local scanned = 0
 if meta[1] ~= "1" then
   while taken < count and scanned < count + 100 do
-    local job_id
-    local popped = redis.call("ZPOPMIN", KEYS[2])
-    if popped[1] then
-      job_id = popped[1]
-      redis.call("ZREM", KEYS[2] .. ":age", job_id)
-    else
-      job_id = redis.call("RPOP", KEYS[1])
-    end
+    local job_id = pop_waiting(KEYS[1], KEYS[2])
     if not job_id then break end
     scanned = scanned + 1
     local job_key = prefix .. job_id
-    local kind = redis.call("TYPE", job_key)["ok"]
-    local raw_msg, pending_prio
-    if kind == "string" then
-      local _, p, m = parse_pending(redis.call("GET", job_key))
-      raw_msg, pending_prio = m, p
-    elseif kind == "hash" then
-      raw_msg = redis.call("HGET", job_key, "msg")
-    end
+    local kind, raw_msg, pending_prio = read_job(job_key)
     local window = nil
     if raw_msg and limited and group_field then
       local ok, decoded = pcall(cjson.decode, raw_msg)
@@ -127,22 +100,7 @@ if meta[1] ~= "1" then
       end
     end
     if raw_msg then
-      local token, attempts
-      if kind == "string" then
-        redis.call("DEL", job_key)
-        if pending_prio > 0 then
-          redis.call("HSET", job_key, "msg", raw_msg, "state", "active", "processed_on", now,
-                     "token", 1, "attempts_made", 0, "priority", pending_prio)
-        else
-          redis.call("HSET", job_key, "msg", raw_msg, "state", "active", "processed_on", now,
-                     "token", 1, "attempts_made", 0)
-        end
-        token, attempts = 1, "0"
-      else
-        redis.call("HSET", job_key, "state", "active", "processed_on", now)
-        token = redis.call("HINCRBY", job_key, "token", 1)
-        attempts = redis.call("HGET", job_key, "attempts_made") or "0"
-      end
+      local token, attempts = activate(job_key, kind, raw_msg, pending_prio, now)
       redis.call("ZADD", KEYS[4], lock_until, job_id)
       if limited then
         window_record(window or KEYS[9], limit_duration, limit_now, job_id .. ":" .. token)
