@@ -7,6 +7,7 @@ from typing import Any
 
 from actors.campaigns.db import Database
 from actors.campaigns.delivery import CampaignStats, campaign_stats, target_recipients
+from actors.producer import QueueProducer
 from pipeline import app
 from pipeline.queue import Queue
 
@@ -20,12 +21,14 @@ SEND_EMAIL_OPTIONS: dict[str, Any] = {
 }
 
 
-class CampaignService:
+class CampaignService(QueueProducer):
     """Fans a campaign out to its recipients and reports its progress.
 
     ``job_options`` replaces :data:`SEND_EMAIL_OPTIONS` (e.g. a shorter backoff
     for a mail relay that recovers quickly).
     """
+
+    queue_name = QUEUE
 
     def __init__(
         self,
@@ -33,15 +36,9 @@ class CampaignService:
         database: Database | None = None,
         job_options: Mapping[str, Any] | None = None,
     ) -> None:
-        self._queue = queue
+        super().__init__(queue)
         self._database = database
         self.job_options = dict(SEND_EMAIL_OPTIONS if job_options is None else job_options)
-
-    @property
-    def queue(self) -> Queue:
-        if self._queue is None:
-            self._queue = Queue(QUEUE)
-        return self._queue
 
     @property
     def database(self) -> Database:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from actors.email.addresses import validate_address, validate_header
+from actors.producer import QueueProducer
 from pipeline.job import Job
-from pipeline.queue import Queue
 
 QUEUE = "email"
 
@@ -18,17 +18,10 @@ QUEUE = "email"
 NEWSLETTER_CRON = "0 9 * * 1"
 
 
-class EmailService:
+class EmailService(QueueProducer):
     """Queues transactional email.  Pass ``queue`` to use another queue object (tests, other Redis)."""
 
-    def __init__(self, queue: Queue | None = None) -> None:
-        self._queue = queue
-
-    @property
-    def queue(self) -> Queue:
-        if self._queue is None:
-            self._queue = Queue(QUEUE)
-        return self._queue
+    queue_name = QUEUE
 
     def send_welcome_email(self, user_id: int, email: str, name: str = "") -> dict[str, str]:
         """Queue the welcome email; returns ``{"job_id": ...}``."""

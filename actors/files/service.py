@@ -5,23 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from actors.files.convert import check_conversion
+from actors.producer import QueueProducer
 from pipeline.errors import JobNotFoundError
-from pipeline.queue import Queue
 
 QUEUE = "file-processing"
 
 
-class FileProcessingService:
+class FileProcessingService(QueueProducer):
     """Queues conversions and reports on them.  Pass ``queue`` to use another queue object."""
 
-    def __init__(self, queue: Queue | None = None) -> None:
-        self._queue = queue
-
-    @property
-    def queue(self) -> Queue:
-        if self._queue is None:
-            self._queue = Queue(QUEUE)
-        return self._queue
+    queue_name = QUEUE
 
     def convert(self, file_id: str, target: str = "jsonl", **data: Any) -> dict[str, str]:
         """Queue the conversion of ``files/<file_id>``; returns ``{"job_id": ...}``."""

@@ -7,23 +7,20 @@ import uuid
 from typing import Any, BinaryIO
 
 from actors.images.variants import BOXES, QUEUE, original_key
+from actors.producer import QueueProducer
 from actors.storage import Storage, storage_from_settings
 from pipeline import app
 from pipeline.queue import Queue
 
 
-class ImageService:
+class ImageService(QueueProducer):
     """Stores originals and queues their variants.  Pass ``queue``/``storage`` to use others."""
 
-    def __init__(self, queue: Queue | None = None, storage: Storage | None = None) -> None:
-        self._queue = queue
-        self._storage = storage
+    queue_name = QUEUE
 
-    @property
-    def queue(self) -> Queue:
-        if self._queue is None:
-            self._queue = Queue(QUEUE)
-        return self._queue
+    def __init__(self, queue: Queue | None = None, storage: Storage | None = None) -> None:
+        super().__init__(queue)
+        self._storage = storage
 
     @property
     def storage(self) -> Storage:

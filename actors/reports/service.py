@@ -5,22 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pipeline.queue import Queue
+from actors.producer import QueueProducer
 
 QUEUE = "reports"
 
 
-class ReportsService:
+class ReportsService(QueueProducer):
     """Queues report generation.  Pass ``queue`` to use another queue object."""
 
-    def __init__(self, queue: Queue | None = None) -> None:
-        self._queue = queue
-
-    @property
-    def queue(self) -> Queue:
-        if self._queue is None:
-            self._queue = Queue(QUEUE)
-        return self._queue
+    queue_name = QUEUE
 
     def generate_report(self, report_type: str, filters: Mapping[str, Any] | None = None) -> dict[str, str]:
         """Queue a report (2 attempts, 5-minute timeout); returns ``{"job_id": ...}``."""
