@@ -52,36 +52,15 @@ def redis_answers(url: str) -> bool:
         return False
 
 
-class WorkerProcess:
-    """``dramatiq <module>`` in a subprocess, with its output kept for failures."""
+class LoggedProcess:
+    """A project process in its own session, its output kept for failure messages."""
 
-    def __init__(
-        self, module: str, env: dict[str, str], queues: list[str] | None, processes: int, threads: int
-    ):
-        self.module = module
-        cmd = [
-            sys.executable,
-            "-m",
-            "dramatiq",
-            module,
-            "--processes",
-            str(processes),
-            "--threads",
-            str(threads),
-            "--worker-shutdown-timeout",
-            "5000",
-        ]
-        if queues:
-            cmd += ["--queues", *queues]
-        full_env = {**os.environ, **env, "PYTHONPATH": str(ROOT)}
+    def __init__(self, cmd: list[str], env: dict[str, str]) -> None:
         self.output: list[str] = []
-        self.ready = threading.Event()
-        self.expected_ready = processes
-        self._ready_count = 0
         self.proc = subprocess.Popen(
             cmd,
             cwd=ROOT,
-            env=full_env,
+            env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -93,19 +72,13 @@ class WorkerProcess:
         for raw in self.proc.stdout:
             line = raw.decode(errors="replace")
             self.output.append(line)
-            if "is ready for action" in line:
-                self._ready_count += 1
-                if self._ready_count >= self.expected_ready:
-                    self.ready.set()
+            self.on_line(line)
 
-    def wait_ready(self, timeout: float = 30) -> WorkerProcess:
-        if not self.ready.wait(timeout):
-            raise AssertionError("worker did not start:\n" + "".join(self.output[-50:]))
-        return self
+    def on_line(self, line: str) -> None:
+        """Called for each line of output (subclasses watch for readiness)."""
 
-    def child_pids(self) -> list[int]:
-        out = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True)
-        return [int(p) for p in out.stdout.split()]
+    def log(self) -> str:
+        return "".join(self.output)
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
         with contextlib.suppress(ProcessLookupError):
@@ -120,8 +93,47 @@ class WorkerProcess:
                 self.kill(signal.SIGKILL)
                 self.proc.wait(10)
 
-    def log(self) -> str:
-        return "".join(self.output)
+
+class WorkerProcess(LoggedProcess):
+    """``dramatiq <module>`` in a subprocess."""
+
+    def __init__(
+        self, module: str, env: dict[str, str], queues: list[str] | None, processes: int, threads: int
+    ) -> None:
+        self.module = module
+        self.ready = threading.Event()
+        self.expected_ready = processes
+        self._ready_count = 0
+        cmd = [
+            sys.executable,
+            "-m",
+            "dramatiq",
+            module,
+            "--processes",
+            str(processes),
+            "--threads",
+            str(threads),
+            "--worker-shutdown-timeout",
+            "5000",
+        ]
+        if queues:
+            cmd += ["--queues", *queues]
+        super().__init__(cmd, env)
+
+    def on_line(self, line: str) -> None:
+        if "is ready for action" in line:
+            self._ready_count += 1
+            if self._ready_count >= self.expected_ready:
+                self.ready.set()
+
+    def wait_ready(self, timeout: float = 30) -> WorkerProcess:
+        if not self.ready.wait(timeout):
+            raise AssertionError("worker did not start:\n" + "".join(self.output[-50:]))
+        return self
+
+    def child_pids(self) -> list[int]:
+        out = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True)
+        return [int(p) for p in out.stdout.split()]
 
 
 def run_python(code: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import os
-import signal
-import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -21,48 +18,22 @@ from pipeline.repeat import advance, occurrence_id
 from pipeline.scheduler import RepeatScheduler
 from pipeline.store import now_ms
 from pipeline.triggers import RepeatTrigger, from_ms, to_ms
-from tests.support import ROOT, unique, wait_for
+from tests.support import LoggedProcess, unique, wait_for
 
 NEW_YORK = ZoneInfo("America/New_York")
 IDLE = {"waiting": 0, "delayed": 0, "active": 0}
 
 
-class SchedulerProcess:
-    """``pipeline scheduler`` in a subprocess, with its log kept for failures."""
+class SchedulerProcess(LoggedProcess):
+    """``pipeline scheduler`` in a subprocess."""
 
     def __init__(self, env: dict[str, str]) -> None:
-        self.output: list[str] = []
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "pipeline.cli", "scheduler"],
-            cwd=ROOT,
-            env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self) -> None:
-        assert self.proc.stdout is not None
-        for raw in self.proc.stdout:
-            self.output.append(raw.decode(errors="replace"))
-
-    def log(self) -> str:
-        return "".join(self.output)
+        super().__init__([sys.executable, "-m", "pipeline.cli", "scheduler"], env)
 
     def wait_ready(self) -> SchedulerProcess:
         wait_for(lambda: "Scheduler is ready" in self.log() or self.proc.poll() is not None, 30)
         assert self.proc.poll() is None, "scheduler exited:\n" + self.log()
         return self
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(10)
 
 
 @pytest.fixture
