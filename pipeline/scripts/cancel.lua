@@ -44,12 +44,8 @@ if state == "active" then
 end
 if state == "delayed" then
   redis.call("ZREM", KEYS[4], job_id)
-elseif redis.call("ZREM", KEYS[7], job_id) == 1 then
-  -- it was parked by a rate limit
-elseif prio > 0 then
-  drop_prioritized(KEYS[3], job_id)
 else
-  redis.call("LREM", KEYS[2], 1, job_id)
+  unlist_waiting(KEYS[2], KEYS[3], KEYS[7], job_id, prio)
 end
 redis.call("HSET", job_key, "state", "failed", "finished_on", ARGV[3], "failed_reason", ARGV[2],
            "cancelled", ARGV[2])

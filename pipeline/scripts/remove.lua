@@ -32,13 +32,7 @@ end
 if state == "active" then
   return -2
 elseif state == "waiting" then
-  if redis.call("ZREM", KEYS[9], job_id) == 1 then
-    -- it was parked by a rate limit
-  elseif prio > 0 then
-    drop_prioritized(KEYS[4], job_id)
-  else
-    redis.call("LREM", KEYS[3], 1, job_id)
-  end
+  unlist_waiting(KEYS[3], KEYS[4], KEYS[9], job_id, prio)
 elseif state == "delayed" then
   redis.call("ZREM", KEYS[5], job_id)
 elseif state == "completed" then

@@ -35,6 +35,21 @@ local function drop_prioritized(prio_key, job_id)
 end
 
 --[[
+  unlist_waiting(wait_key, prio_key, limited_key, job_id, priority): takes a
+  waiting job off whichever structure holds it (parked by a rate limit,
+  prioritized, or the plain list).
+]]
+local function unlist_waiting(wait_key, prio_key, limited_key, job_id, priority)
+  if redis.call("ZREM", limited_key, job_id) == 1 then
+    return
+  elseif priority > 0 then
+    drop_prioritized(prio_key, job_id)
+  else
+    redis.call("LREM", wait_key, 1, job_id)
+  end
+end
+
+--[[
   age_prioritized(prio_key, aging_ms, now): priority aging.  Every job that has
   waited `aging_ms` at its level moves up one level (never above priority 1),
   keeping its order within the level; at most 1000 moves per call.
