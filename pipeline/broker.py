@@ -206,6 +206,13 @@ class PipelineBroker(RedisBroker):
         self.emit_after("enqueue", message, delay or None)
         return message
 
+    def emit_before(self, signal: str, *args: Any, **kwargs: Any) -> None:
+        super().emit_before(signal, *args, **kwargs)
+        if signal == "process_message":
+            started = getattr(args[0], "started", None)
+            if started is not None:  # a job handed over directly: its consumer may go on
+                started.set()
+
     def get_declared_delay_queues(self) -> set[str]:
         return set()
 

@@ -3,7 +3,10 @@
 A taken job is ``active`` in Redis at once, with a lock token; the outcome
 (complete, retry or fail) is written by one script that checks the token, so
 a late or duplicate report can never overwrite what another worker recorded.
-An idle consumer blocks on the queue's doorbell instead of polling.
+An idle consumer registers for direct handoffs and blocks on its inbox and the
+queue's doorbell instead of polling: a job added to an empty queue arrives in
+the inbox already taken, with no second round trip (see
+``scripts/includes/idle.lua``).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import json
 import threading
 import time
 import traceback
+import uuid
 from typing import TYPE_CHECKING, Any
 
 import dramatiq
@@ -31,6 +35,9 @@ from pipeline.store import Failure, Fetched, QueueStore, now_ms
 if TYPE_CHECKING:
     from pipeline.broker import PipelineBroker
     from pipeline.queue import Queue
+
+#: How long a consumer waits for a worker thread to start a job handed to it directly.
+HANDOFF_YIELD_S = 0.005
 
 
 class JobMessage(MessageProxy):
@@ -51,6 +58,8 @@ class JobMessage(MessageProxy):
         self.retries_exhausted = False
         #: What the consumer recorded: "completed", "retried", "failed" or "rejected".
         self.outcome: str | None = None
+        #: Set once a worker thread has started a job handed over directly (see JobConsumer).
+        self.started: threading.Event | None = None
 
     def to_job(self, queue: Queue) -> Job:
         """The running job, as handlers and listeners see it."""
@@ -96,6 +105,13 @@ class JobConsumer(Consumer):
         self.taking_lock = threading.Lock()
         self.capacity = threading.Event()
         self.next_due: int | None = None
+        # Registration for direct handoffs; the lock duration travels in the member.
+        self.idle_member = f"{self.lock_ms}|{uuid.uuid4().hex}"
+        self.registered = False
+        # Re-registered at every empty fetch, so a lapsed registration is a worker that went away;
+        # it lapses well before a handed job's lock, so the sweep returns that job unstalled.
+        self.idle_ttl_ms = min(self.timeout + 1000, self.lock_ms // 2)
+        self.handed: threading.Event | None = None
 
     @property
     def outstanding_message_count(self) -> int:
@@ -105,36 +121,69 @@ class JobConsumer(Consumer):
         try:
             if self.cache:
                 return self.cache.popleft()
+            if self.handed is not None:
+                # Let the worker thread start the job just handed over before this thread
+                # runs Python again: both need the GIL, and the start is what is waited on.
+                self.handed.wait(HANDOFF_YIELD_S)
+                self.handed = None
             if self.queue_name in self.broker.locally_paused:
+                self._leave_idle()
                 time.sleep(min(self.timeout / 1000, 0.1))
                 return None
             free = self.prefetch - len(self.outstanding) - self.taking
             # A busy worker mostly gets its next jobs from completions (see _complete).
             if free <= 0:
+                self._leave_idle()
                 self.capacity.wait(self.timeout / 1000)
                 self.capacity.clear()
                 return None
             for woken in (False, True):
-                jobs, self.next_due, limited = self.store.fetch(free, self.lock_ms)
+                # Only a consumer with a thread free takes jobs handed to it directly.
+                ttl = self.idle_ttl_ms if len(self.outstanding) + self.taking < self.threads else 0
+                jobs, self.next_due, limited, self.registered = self.store.fetch(
+                    free, self.lock_ms, self.idle_member, ttl
+                )
                 # Under a rate limit, reserve only what threads can start now: a start is counted
                 # when a job is taken, so a job waiting in this process would start late.
                 self.prefetch = self.threads if limited else self.threads + self.broker.settings.prefetch
                 if jobs:
-                    for fetched in jobs:
-                        self.outstanding[fetched.job_id] = fetched.token
-                        self.cache.append(self._proxy(fetched))
-                    return self.cache.popleft()
+                    return self._hold(jobs)
+                if woken:
+                    return None
                 wait_s = self.timeout / 1000
                 if self.next_due is not None:
                     wait_s = min(wait_s, max(self.next_due - now_ms(), 1) / 1000)
-                # Rung: fetch again right away rather than going round the consumer thread's loop.
-                if woken or not self.store.wait_for_work(wait_s):
+                # The inbox is read even when not registered: a job handed just before the
+                # registration ended is already this consumer's.
+                got = self.store.wait_for_work(wait_s, self.idle_member)
+                if isinstance(got, Fetched):
+                    self.registered = False  # the handoff took this consumer off the idle set
+                    if self.queue_name in self.broker.locally_paused:
+                        self.store.requeue([(got.job_id, got.token)])
+                        return None
+                    message = self._hold([got])
+                    message.started = self.handed = threading.Event()
+                    return message
+                if not got:
                     return None
+                # Rung: fetch again right away rather than going round the consumer thread's loop.
             return None
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             # Dramatiq's consumer thread restarts the consumer on this error.
             time.sleep(0.1)
             raise ConnectionClosed(exc) from None
+
+    def _hold(self, jobs: list[Fetched]) -> JobMessage:
+        for fetched in jobs:
+            self.outstanding[fetched.job_id] = fetched.token
+            self.cache.append(self._proxy(fetched))
+        return self.cache.popleft()
+
+    def _leave_idle(self) -> None:
+        """Stop taking direct handoffs; anything already handed over goes back to waiting."""
+        if self.registered:
+            self.registered = False
+            self.store.requeue([], self.idle_member)
 
     def _proxy(self, fetched: Fetched) -> JobMessage:
         try:
@@ -200,7 +249,9 @@ class JobConsumer(Consumer):
                 pairs.append((job_id, token))
         if pairs:
             self.logger.debug("Putting back %d unstarted jobs on queue %r.", len(pairs), self.queue_name)
-            self.store.requeue(pairs)
+        if pairs or self.closed:
+            self.registered = False
+            self.store.requeue(pairs, self.idle_member if self.closed else "")
         self.capacity.set()
 
     def close(self) -> None:
@@ -208,11 +259,11 @@ class JobConsumer(Consumer):
         self.broker.live_consumers.discard(self)
         cached = list(self.cache)
         self.cache.clear()
-        if cached:
-            try:
-                self.requeue(cached)
-            except redis.RedisError:
-                self.logger.warning("Could not put back %d unstarted jobs.", len(cached), exc_info=True)
+        try:
+            # Also ends the idle registration and returns anything handed to the inbox meanwhile.
+            self.requeue(cached)
+        except redis.RedisError:
+            self.logger.warning("Could not put back %d unstarted jobs.", len(cached), exc_info=True)
 
     # -- helpers ------------------------------------------------------------------------------
 

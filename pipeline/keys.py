@@ -29,6 +29,11 @@ class QueueKeys:
         failed: sorted set of failed job ids scored by finish time.
         meta: hash of queue settings (paused, limiter, ...).
         marker: list a blocked worker waits on; pushed when work may be ready.
+        idle: sorted set of consumers blocked for work that take new jobs directly,
+            scored by when their registration lapses; ``<idle>:<member>`` (built by
+            the scripts, same slot) is each one's inbox list (see ``inbox``).
+        handed: sorted set of consumers just handed a job and not yet back at a fetch,
+            scored like ``idle``; a lapsed one is a worker that went away.
         events: stream of lifecycle events.
         seq: counter giving prioritized jobs their FIFO order within a level.
         limited: sorted set of waiting jobs parked by a per-group rate limit, scored by
@@ -51,6 +56,8 @@ class QueueKeys:
     failed: str
     meta: str
     marker: str
+    idle: str
+    handed: str
     events: str
     seq: str
     limited: str
@@ -75,6 +82,8 @@ class QueueKeys:
             failed=base + "failed",
             meta=base + "meta",
             marker=base + "marker",
+            idle=base + "idle",
+            handed=base + "handed",
             events=base + "events",
             seq=base + "seq",
             limited=base + "limited",
@@ -93,6 +102,10 @@ class QueueKeys:
 
     def logs(self, job_id: str) -> str:
         return self.logs_prefix + job_id
+
+    def inbox(self, member: str) -> str:
+        """The list an idle consumer registered as ``member`` receives handed-off jobs on."""
+        return f"{self.idle}:{member}"
 
 
 def queues_set(namespace: str) -> str:

@@ -78,7 +78,18 @@ class QueueStore:
         self.max_len = events_max_len
         self.keys = QueueKeys.for_queue(namespace, queue_name)
         k = self.keys
-        self._add_keys = [k.wait, k.prioritized, k.delayed, k.marker, k.seq, k.events]
+        self._add_keys = [
+            k.wait,
+            k.prioritized,
+            k.delayed,
+            k.marker,
+            k.seq,
+            k.events,
+            k.idle,
+            k.meta,
+            k.active,
+            k.handed,
+        ]
         self._fetch_keys = [
             k.wait,
             k.prioritized,
@@ -89,6 +100,8 @@ class QueueStore:
             k.events,
             k.limited,
             k.limiter,
+            k.idle,
+            k.handed,
         ]
 
     # -- producing ---------------------------------------------------------------------------
@@ -115,15 +128,30 @@ class QueueStore:
 
     # -- consuming ---------------------------------------------------------------------------
 
-    def fetch(self, count: int, lock_ms: int) -> tuple[list[Fetched], int | None, bool]:
-        """Take up to ``count`` jobs: (jobs, when to look again if idle, whether a rate limit applies)."""
+    def fetch(
+        self, count: int, lock_ms: int, idle_member: str = "", idle_ttl_ms: int = 0
+    ) -> tuple[list[Fetched], int | None, bool, bool]:
+        """Take up to ``count`` jobs.
+
+        Returns (jobs, when to look again if idle, whether a rate limit applies, whether
+        the consumer ``idle_member`` is now registered for direct handoffs).
+        """
         k = self.keys
-        out, wake_at, limited = self.scripts(
+        out, wake_at, limited, registered = self.scripts(
             "fetch",
             self._fetch_keys,
-            [now_ms(), count, lock_ms, k.job_prefix, self.max_len, k.limiter_group_prefix],
+            [
+                now_ms(),
+                count,
+                lock_ms,
+                k.job_prefix,
+                self.max_len,
+                k.limiter_group_prefix,
+                idle_member,
+                idle_ttl_ms,
+            ],
         )
-        return _fetched(out), (int(float(wake_at)) if wake_at else None), bool(limited)
+        return _fetched(out), (int(float(wake_at)) if wake_at else None), bool(limited), bool(registered)
 
     def set_limiter(self, limit_max: int, duration_ms: int, group_key: str | None) -> None:
         fields: dict[str, Any] = {"limiter_max": limit_max, "limiter_duration": duration_ms}
@@ -154,9 +182,16 @@ class QueueStore:
             out["group_key"] = raw[2].decode()
         return out
 
-    def wait_for_work(self, timeout_s: float) -> bool:
-        """Block until a producer rings the queue's doorbell (True) or ``timeout_s`` passes."""
-        return self.client.blpop([self.keys.marker], timeout=max(timeout_s, 0.001)) is not None
+    def wait_for_work(self, timeout_s: float, idle_member: str = "") -> Fetched | bool:
+        """Block until a job is handed to ``idle_member`` (that job), the doorbell rings (True),
+        or ``timeout_s`` passes (False)."""
+        keys = [self.keys.inbox(idle_member), self.keys.marker] if idle_member else [self.keys.marker]
+        popped = self.client.blpop(keys, timeout=max(timeout_s, 0.001))
+        if popped is None:
+            return False
+        if popped[0] == self.keys.marker.encode():
+            return True
+        return inbox_entry(cast(bytes, popped[1]))
 
     def complete(
         self,
@@ -245,14 +280,16 @@ class QueueStore:
             )
         )
 
-    def requeue(self, pairs: Iterable[tuple[str, str]]) -> int:
-        args: list[Any] = [self.keys.job_prefix, self.max_len]
+    def requeue(self, pairs: Iterable[tuple[str, str]], idle_member: str = "") -> int:
+        """Put reserved, unstarted jobs back; with ``idle_member``, that consumer also stops
+        being idle and the jobs handed to its inbox go back too."""
+        args: list[Any] = [self.keys.job_prefix, self.max_len, idle_member]
         for job_id, token in pairs:
             args += (job_id, token)
-        if len(args) == 2:
+        if len(args) == 3 and not idle_member:
             return 0
         k = self.keys
-        keys = [k.active, k.wait, k.prioritized, k.marker, k.seq, k.events]
+        keys = [k.active, k.wait, k.prioritized, k.marker, k.seq, k.events, k.idle, k.handed]
         return int(self.scripts("requeue", keys, args))
 
     def update_progress(self, job_id: str, token: str, progress_json: str) -> bool:
@@ -276,7 +313,18 @@ class QueueStore:
         k = self.keys
         out = self.scripts(
             "stalled",
-            [k.active, k.wait, k.prioritized, k.seq, k.marker, k.events, k.failed, k.stall_guard],
+            [
+                k.active,
+                k.wait,
+                k.prioritized,
+                k.seq,
+                k.marker,
+                k.events,
+                k.failed,
+                k.stall_guard,
+                k.idle,
+                k.handed,
+            ],
             [now_ms(), k.job_prefix, max_stalled, self.max_len, interval_ms],
         )
         flat = _decoded(out)
@@ -453,3 +501,10 @@ def _normalise_range(start: int, end: int, total: int) -> tuple[int, int]:
 
 def decode_json(raw: str | None) -> Any:
     return None if raw is None or raw == "" else json.loads(raw)
+
+
+def inbox_entry(raw: bytes) -> Fetched:
+    """A job handed to an idle consumer: ``"<token> <attempts> <id length> <id><message>"``."""
+    token, attempts, id_len, rest = raw.split(b" ", 3)
+    n = int(id_len)
+    return Fetched(rest[:n].decode(), rest[n:], int(attempts), token.decode())

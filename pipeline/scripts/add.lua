@@ -3,11 +3,16 @@
   A job id that already exists is left untouched (Bull's jobId dedupe); a
   deduplication id that is taken either ignores the add (throttle) or, in
   debounce mode, replaces the pending job's data and pushes its due time back.
+  A job that would be the only one waiting goes straight to an idle worker
+  when one is registered (see includes/idle.lua): active, locked, and pushed
+  to that worker's inbox.
 
   KEYS[1] wait list        KEYS[2] prioritized zset   KEYS[3] delayed zset
   KEYS[4] marker list      KEYS[5] priority seq       KEYS[6] events stream
-  KEYS[7..6+n] the job key of each job, in the order of the ARGV groups
-  KEYS[7+n..] the deduplication key of each job that has one, in the same order
+  KEYS[7] idle consumers zset   KEYS[8] meta hash     KEYS[9] active zset
+  KEYS[10] handed consumers zset
+  KEYS[11..10+n] the job key of each job, in the order of the ARGV groups
+  KEYS[11+n..] the deduplication key of each job that has one, in the same order
 
   ARGV[1] now (epoch ms)   ARGV[2] events max length
   ARGV[3..] groups of 7: job id, encoded message, delay ms, priority, lifo ("1"/"0"),
@@ -18,19 +23,24 @@
   job id existed (nothing changed); 2 deduplicated (the owner's id, nothing
   changed); 3 debounced (the owner's id; its data replaced, its delay restarted).
   Events: "waiting" (name) or "delayed" (name, delay = due time) per created
-  job; "deduplicated" or "debounced" (by = the ignored job id) otherwise.
+  job, then "active" (prev = waiting) for one handed to an idle worker (no
+  "drained": it never waited behind another); "deduplicated" or "debounced"
+  (by = the ignored job id) otherwise.
 ]]
 --- @include "push_waiting"
 --- @include "wake"
 --- @include "emit"
 --- @include "pending_record"
+--- @include "take"
+--- @include "put_back"
+--- @include "idle"
 
 local now = tonumber(ARGV[1])
 local max_len = ARGV[2]
 local out = {}
 local woke = false
 local n = (#ARGV - 2) / 7
-local next_dedup_key = 7 + n
+local next_dedup_key = 11 + n
 
 local function debounce(job_key, job_id, owner, msg, delay, prio_tag)
   -- Only a job that has not started can take new data.
@@ -45,13 +55,38 @@ local function debounce(job_key, job_id, owner, msg, delay, prio_tag)
   return true
 end
 
+-- Whether a new job may skip the waiting list: only while nothing waits (so
+-- order and priority are exactly as if it had been fetched) and the queue is
+-- not paused, rate limited or aging (fetch decides those).  Off for the rest
+-- of the call once a job waits or no consumer is idle.
+local handoff = nil
+local function idle_consumer(job_key, job_id)
+  if handoff == false then return false end
+  if handoff == nil and redis.call("EXISTS", KEYS[1], KEYS[2]) > 0 then
+    handoff = false
+    return false
+  end
+  local prefix = string.sub(job_key, 1, #job_key - #job_id)
+  local member = claim_idle(KEYS[7], KEYS[10], KEYS[9], KEYS[1], KEYS[2], KEYS[5], KEYS[6], max_len, prefix)
+  if member and handoff == nil then
+    local meta = redis.call("HMGET", KEYS[8], "paused", "limiter_max", "aging_ms")
+    -- The consumer leaves the idle set; it wakes by its timeout or the doorbell.
+    if meta[1] == "1" or meta[2] or meta[3] then
+      redis.call("ZREM", KEYS[10], member)
+      member = false
+    end
+  end
+  handoff = member and true or false
+  return member
+end
+
 for i = 1, n do
   local base = 2 + (i - 1) * 7
   local job_id = ARGV[base + 1]
   local msg = ARGV[base + 2]
   local delay = tonumber(ARGV[base + 3])
   local priority = tonumber(ARGV[base + 4])
-  local job_key = KEYS[6 + i]
+  local job_key = KEYS[10 + i]
   local mode, ttl, dedup_key = "", 0, nil
   if ARGV[base + 7] ~= "" then
     local m, t = string.match(ARGV[base + 7], "^(%a+):(%d+)$")
@@ -72,7 +107,7 @@ for i = 1, n do
       emit(KEYS[6], max_len, "deduplicated", owner, "by", job_id)
       out[#out + 1], out[#out + 2] = 2, owner
     end
-  elseif redis.call("SET", job_key, (delay > 0 and "d" or "w") .. prio_tag .. msg, "NX") then
+  elseif redis.call("EXISTS", job_key) == 0 then
     if dedup_key then
       if ttl > 0 then
         redis.call("SET", dedup_key, job_id, "PX", ttl)
@@ -80,14 +115,25 @@ for i = 1, n do
         redis.call("SET", dedup_key, job_id)
       end
     end
+    local member = delay == 0 and idle_consumer(job_key, job_id)
     if delay > 0 then
+      redis.call("SET", job_key, "d" .. prio_tag .. msg)
       redis.call("ZADD", KEYS[3], now + delay, job_id)
       emit(KEYS[6], max_len, "delayed", job_id, "name", ARGV[base + 6], "delay", now + delay)
+      woke = true
+    elseif member then
+      local token = activate(job_key, "none", msg, priority, now)
+      redis.call("ZADD", KEYS[9], now + member_lock_ms(member), job_id)
+      emit(KEYS[6], max_len, "waiting", job_id, "name", ARGV[base + 6])
+      emit(KEYS[6], max_len, "active", job_id, "prev", "waiting")
+      redis.call("RPUSH", KEYS[7] .. ":" .. member, inbox_entry(job_id, token, 0, msg))
     else
+      redis.call("SET", job_key, "w" .. prio_tag .. msg)
       push_waiting(KEYS[1], KEYS[2], KEYS[5], job_id, priority, ARGV[base + 5] == "1")
       emit(KEYS[6], max_len, "waiting", job_id, "name", ARGV[base + 6])
+      handoff = false
+      woke = true
     end
-    woke = true
     out[#out + 1], out[#out + 2] = 1, job_id
   else
     out[#out + 1], out[#out + 2] = 0, job_id

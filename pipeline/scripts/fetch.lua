@@ -8,14 +8,18 @@
   KEYS[1] wait list        KEYS[2] prioritized zset   KEYS[3] delayed zset
   KEYS[4] active zset      KEYS[5] meta hash          KEYS[6] priority seq
   KEYS[7] events stream    KEYS[8] limited zset (jobs parked by a per-group limit)
-  KEYS[9] limiter window zset (queue-wide limit)
+  KEYS[9] limiter window zset (queue-wide limit)   KEYS[10] idle consumers zset
+  KEYS[11] handed consumers zset
 
   ARGV[1] now (epoch ms)   ARGV[2] count   ARGV[3] lock duration ms
   ARGV[4] job key prefix   ARGV[5] events max length
   ARGV[6] prefix of per-group limiter windows
+  ARGV[7] the consumer's idle member
+  ARGV[8] how long its idle registration lasts, ms (0: it has no free thread, do not register)
 
   Returns: { {id, message, attempts_made, token, ...}, next wake-up (epoch ms) or "",
-             1 when a rate limit applies to the queue else 0 }
+             1 when a rate limit applies to the queue else 0,
+             1 when the consumer is now registered idle else 0 }
   Events: "waiting" (prev = delayed) per promoted job, "active" per taken job
   (with "at", the start time the rate limiter counted, when one applies),
   "drained" when this fetch took the last waiting job.
@@ -28,12 +32,20 @@
   the job data has its own window; a job whose group is full is parked in the
   limited set (still "waiting") until its window frees, so it never blocks
   other groups, uses no attempt and is not failed.
+
+  Idle registration (see includes/idle.lua): jobs already handed to this
+  consumer's inbox are taken first (they are active and locked for it).  A
+  consumer that took nothing from a queue that is not paused, rate limited or
+  aging, with nothing left waiting, registers so that add hands it the next job
+  directly; otherwise it leaves the idle set.
 ]]
 --- @include "push_waiting"
 --- @include "pending_record"
 --- @include "emit"
 --- @include "rate_limit"
 --- @include "take"
+--- @include "put_back"
+--- @include "idle"
 
 local now = tonumber(ARGV[1])
 local count = tonumber(ARGV[2])
@@ -76,6 +88,15 @@ end
 local out = {}
 local taken = 0
 local scanned = 0
+redis.call("ZREM", KEYS[11], ARGV[7])
+for _, entry in ipairs(take_inbox(KEYS[10], ARGV[7])) do
+  local job_id, token, attempts, msg = parse_inbox_entry(entry)
+  if job_id then
+    out[#out + 1], out[#out + 2], out[#out + 3], out[#out + 4] = job_id, msg, attempts, token
+    taken = taken + 1
+  end
+end
+local from_inbox = taken
 if meta[1] ~= "1" then
   while taken < count and scanned < count + 100 do
     local job_id = pop_waiting(KEYS[1], KEYS[2])
@@ -118,7 +139,7 @@ if meta[1] ~= "1" then
       taken = taken + 1
     end
   end
-  if taken > 0 and redis.call("EXISTS", KEYS[1], KEYS[2]) == 0 then
+  if taken > from_inbox and redis.call("EXISTS", KEYS[1], KEYS[2]) == 0 then
     emit(KEYS[7], max_len, "drained", "")
   end
 end
@@ -127,4 +148,13 @@ local next_due = redis.call("ZRANGE", KEYS[3], 0, 0, "WITHSCORES")
 wake_by(tonumber(next_due[2]))
 local next_limited = redis.call("ZRANGE", KEYS[8], 0, 0, "WITHSCORES")
 wake_by(tonumber(next_limited[2]))
-return {out, wake_at and tostring(wake_at) or "", limited and 1 or 0}
+local registered = 0
+local ttl = tonumber(ARGV[8])
+if ttl > 0 and taken == 0 and meta[1] ~= "1" and not limited and not meta[5]
+   and redis.call("EXISTS", KEYS[1], KEYS[2]) == 0 then
+  register_idle(KEYS[10], ARGV[7], ttl)
+  registered = 1
+else
+  redis.call("ZREM", KEYS[10], ARGV[7])
+end
+return {out, wake_at and tostring(wake_at) or "", limited and 1 or 0, registered}

@@ -1,22 +1,28 @@
 --[[
   stalled: reclaim running jobs whose lock expired (worker killed, frozen, or
   stuck holding the GIL).  Each goes back to the front of waiting and runs
-  again; past `max_stalled` stalls it fails instead.  A guard key makes one
-  process per interval do the sweep, whichever worker gets there first.
+  again; past `max_stalled` stalls it fails instead.  Jobs handed to an idle
+  worker that went away before reading its inbox go back first, without
+  counting a stall: they never started.  A guard key makes one process per
+  interval do the sweep, whichever worker gets there first.
 
   KEYS[1] active zset   KEYS[2] wait list   KEYS[3] prioritized zset   KEYS[4] priority seq
   KEYS[5] marker list   KEYS[6] events stream   KEYS[7] failed zset   KEYS[8] sweep guard key
+  KEYS[9] idle consumers zset   KEYS[10] handed consumers zset
 
   ARGV[1] now (epoch ms)   ARGV[2] job key prefix   ARGV[3] max stalled count
   ARGV[4] events max length   ARGV[5] sweep interval ms (guard lifetime)
 
   Returns: {job id, outcome ("waiting" or "failed"), ...}; {} when another process swept.
-  Events: "stalled" per reclaimed job, then "waiting" (prev = active) or
-  "failed" (reason) and "retries-exhausted".
+  Events: "waiting" (prev = active) per job taken back from a lapsed inbox;
+  "stalled" per reclaimed job, then "waiting" (prev = active) or "failed"
+  (reason) and "retries-exhausted".
 ]]
 --- @include "push_waiting"
 --- @include "wake"
 --- @include "emit"
+--- @include "put_back"
+--- @include "idle"
 
 if not redis.call("SET", KEYS[8], "1", "NX", "PX", ARGV[5]) then
   return {}
@@ -24,6 +30,7 @@ end
 local now = tonumber(ARGV[1])
 local max_len = ARGV[4]
 local out = {}
+local returned = reap_idle(KEYS[9], KEYS[10], KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[6], max_len, ARGV[2])
 local expired = redis.call("ZRANGEBYSCORE", KEYS[1], "-inf", now, "LIMIT", 0, 1000)
 for _, job_id in ipairs(expired) do
   redis.call("ZREM", KEYS[1], job_id)
@@ -49,5 +56,5 @@ for _, job_id in ipairs(expired) do
     end
   end
 end
-if #out > 0 then wake(KEYS[5]) end
+if #out > 0 or returned > 0 then wake(KEYS[5]) end
 return out

@@ -7,7 +7,7 @@
   pop_waiting(wait_key, prio_key) -> the next waiting job id, prioritized first, or false.
   read_job(job_key) -> kind ("string" pending / "hash" / "none"), message, pending priority.
   activate(job_key, kind, msg, prio, now) -> lock token, attempts made: the record becomes
-    an active hash (a pending string is converted).
+    an active hash (a pending string is converted; kind "none" creates it).
 ]]
 local function promote_due(delayed_key, wait_key, prio_key, seq_key, events_key, max_len, prefix, now)
   local due = redis.call("ZRANGEBYSCORE", delayed_key, "-inf", now, "LIMIT", 0, 1000)
@@ -48,8 +48,8 @@ local function read_job(job_key)
 end
 
 local function activate(job_key, kind, msg, prio, now)
-  if kind == "string" then
-    redis.call("DEL", job_key)
+  if kind ~= "hash" then
+    if kind == "string" then redis.call("DEL", job_key) end
     if prio > 0 then
       redis.call("HSET", job_key, "msg", msg, "state", "active", "processed_on", now,
                  "token", 1, "attempts_made", 0, "priority", prio)

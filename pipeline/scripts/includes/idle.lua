@@ -1,0 +1,107 @@
+--[[
+  Direct handoff to idle workers (the pickup fast path).
+
+  A consumer whose fetch found nothing registers in the queue's idle set and
+  blocks on its own inbox list and on the doorbell.  When add creates a job
+  that would be the only waiting one, it gives the job to the idle consumer
+  registered longest ago instead: the job becomes active with a lock at once and
+  the fetch record goes to that consumer's inbox, so the worker starts it
+  without a second round trip.  The consumer leaves the idle set with the
+  handoff and moves to the handed set until its next fetch, which registers it
+  again if it finds nothing.
+
+  Members of both sets are "<lock ms>|<consumer id>", scored by when the
+  registration lapses on Redis's clock; a consumer re-registers at least once
+  per blocking wait, so a lapsed member is a worker that went away.  Its inbox
+  is "<idle key>:<member>" (same slot).  The stall sweep puts the jobs of lapsed
+  inboxes back without counting a stall; registrations lapse well before a
+  handed job's lock does.
+
+  redis_ms() -> Redis's clock in epoch ms.
+  register_idle(idle_key, member, ttl_ms): (re)registers a consumer.
+  claim_idle(idle_key, handed_key, active_key, wait_key, prio_key, seq_key, events_key, max_len, prefix)
+    -> the member registered longest ago and still live, moved to the handed set, or false;
+    lapsed members met on the way are reaped (see reap_idle).
+  member_lock_ms(member) -> the lock duration that consumer asked for.
+  inbox_entry(job_id, token, attempts, msg) -> "<token> <attempts> <id length> <id><message>".
+  parse_inbox_entry(entry) -> job id, token, attempts, message (nil for a malformed entry).
+  take_inbox(idle_key, member) -> the entries waiting in a member's inbox, removed.
+  return_inbox(idle_key, handed_key, member, active_key, wait_key, prio_key, seq_key, events_key,
+               max_len, prefix)
+    -> jobs put back (put_back) from the member's inbox; removes it from both sets and
+    deletes the inbox.
+  reap_idle(idle_key, handed_key, ...same...) -> jobs put back from every lapsed member.
+]]
+local function redis_ms()
+  local t = redis.call("TIME")
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+local function register_idle(idle_key, member, ttl_ms)
+  redis.call("ZADD", idle_key, redis_ms() + ttl_ms, member)
+end
+
+local function member_lock_ms(member)
+  return tonumber(string.match(member, "^(%d+)|"))
+end
+
+local function inbox_entry(job_id, token, attempts, msg)
+  return tostring(token) .. " " .. tostring(attempts) .. " " .. #job_id .. " " .. job_id .. msg
+end
+
+local function parse_inbox_entry(entry)
+  local token, attempts, id_len, rest = string.match(entry, "^(%d+) (%d+) (%d+) (.*)$")
+  if not rest then return nil end
+  local n = tonumber(id_len)
+  return string.sub(rest, 1, n), token, attempts, string.sub(rest, n + 1)
+end
+
+local function take_inbox(idle_key, member)
+  local inbox = idle_key .. ":" .. member
+  local entries = redis.call("LRANGE", inbox, 0, -1)
+  if entries[1] then redis.call("DEL", inbox) end
+  return entries
+end
+
+local function return_inbox(idle_key, handed_key, member, active_key, wait_key, prio_key, seq_key, events_key,
+                            max_len, prefix)
+  redis.call("ZREM", idle_key, member)
+  redis.call("ZREM", handed_key, member)
+  local moved = 0
+  for _, entry in ipairs(take_inbox(idle_key, member)) do
+    local job_id, token = parse_inbox_entry(entry)
+    if job_id then
+      moved = moved + put_back(prefix .. job_id, job_id, token, active_key, wait_key, prio_key, seq_key,
+                               events_key, max_len)
+    end
+  end
+  return moved
+end
+
+local function claim_idle(idle_key, handed_key, active_key, wait_key, prio_key, seq_key, events_key, max_len,
+                          prefix)
+  for _ = 1, 10 do
+    local popped = redis.call("ZPOPMIN", idle_key)
+    if not popped[1] then return false end
+    if tonumber(popped[2]) >= redis_ms() then
+      redis.call("ZADD", handed_key, popped[2], popped[1])
+      return popped[1]
+    end
+    return_inbox(idle_key, handed_key, popped[1], active_key, wait_key, prio_key, seq_key, events_key, max_len,
+                 prefix)
+  end
+  return false
+end
+
+local function reap_idle(idle_key, handed_key, active_key, wait_key, prio_key, seq_key, events_key, max_len,
+                         prefix)
+  local now = "(" .. redis_ms()
+  local moved = 0
+  for _, set_key in ipairs({idle_key, handed_key}) do
+    for _, member in ipairs(redis.call("ZRANGEBYSCORE", set_key, "-inf", now, "LIMIT", 0, 100)) do
+      moved = moved + return_inbox(idle_key, handed_key, member, active_key, wait_key, prio_key, seq_key,
+                                   events_key, max_len, prefix)
+    end
+  end
+  return moved
+end

@@ -1,0 +1,176 @@
+"""Direct handoff: a job added to an empty queue goes straight to an idle consumer's inbox.
+
+These drive the store the way a consumer does (fetch, then block on the inbox),
+so each step can be observed in Redis between the calls.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+import pytest
+
+from pipeline import Queue
+from pipeline.events import QueueEvents
+from pipeline.job import JobState
+from pipeline.store import Fetched, QueueStore
+from tests.support import wait_for
+
+LOCK_MS = 30_000
+
+
+def _member() -> str:
+    return f"{LOCK_MS}|{uuid.uuid4().hex}"
+
+
+def _go_idle(store: QueueStore, member: str, ttl_ms: int = 10_000) -> None:
+    jobs, _, _, registered = store.fetch(4, LOCK_MS, member, ttl_ms)
+    assert jobs == [] and registered
+
+
+def _handed(store: QueueStore, member: str) -> Fetched:
+    got = store.wait_for_work(2.0, member)
+    assert isinstance(got, Fetched), got
+    return got
+
+
+def test_a_job_added_to_an_empty_queue_arrives_taken_in_the_idle_consumers_inbox(
+    make_queue: Callable[..., Queue],
+) -> None:
+    q = make_queue()
+    events = QueueEvents(q.name, settings=q.settings, last_id="0")
+    member = _member()
+    _go_idle(q.store, member)
+
+    job = q.add("welcome", {"to": "ada@example.com"})
+
+    assert q.get_job(job.id).state is JobState.ACTIVE  # active before any worker asked for it
+    got = _handed(q.store, member)
+    assert (got.job_id, got.attempts_made) == (job.id, 0)
+    assert b'"to":"ada@example.com"' in got.message
+    code, _ = q.store.complete(got.job_id, got.token, '"ok"', -1, "welcome")
+    assert code == 1
+    assert q.get_job(job.id).state is JobState.COMPLETED
+    names = [e.name for e in events.read(timeout=1) if e.job_id == job.id]
+    assert names == ["waiting", "active", "completed"]
+    assert q.store.client.zscore(q.store.keys.idle, member) is None  # the handoff ended the registration
+
+
+def test_only_the_first_of_a_bulk_add_is_handed_over_and_the_rest_keep_their_order(
+    make_queue: Callable[..., Queue],
+) -> None:
+    q = make_queue()
+    member = _member()
+    _go_idle(q.store, member)
+
+    jobs = q.add_bulk([{"name": "n", "data": {"i": i}} for i in range(4)])
+
+    assert _handed(q.store, member).job_id == jobs[0].id
+    assert q.get_job_counts("waiting", "active") == {"waiting": 3, "active": 1}
+    taken, _, _, registered = q.store.fetch(10, LOCK_MS, member, 10_000)
+    assert [f.job_id for f in taken] == [j.id for j in jobs[1:]] and not registered
+
+
+def test_a_job_never_jumps_ahead_of_one_already_waiting(make_queue: Callable[..., Queue]) -> None:
+    q = make_queue()
+    first = q.add("n", {})
+    member = _member()
+    # A consumer registers only when it found nothing; here it takes the waiting job instead.
+    taken, _, _, registered = q.store.fetch(1, LOCK_MS, member, 10_000)
+    assert [f.job_id for f in taken] == [first.id] and not registered
+    q.add("n", {})
+    assert q.get_job_counts("waiting") == {"waiting": 1}
+    assert q.store.client.llen(q.store.keys.inbox(member)) == 0
+
+
+@pytest.mark.parametrize("setting", ["pause", "rate limit", "aging"])
+def test_no_handoff_while_the_queue_is_paused_rate_limited_or_aging(
+    make_queue: Callable[..., Queue], setting: str
+) -> None:
+    q = make_queue()
+    member = _member()
+    _go_idle(q.store, member)
+    if setting == "pause":
+        q.pause()
+    elif setting == "rate limit":
+        q.set_rate_limit(5, 1000)
+    else:
+        q.set_priority_aging(1000)
+
+    job = q.add("n", {})
+
+    assert q.get_job(job.id).state is JobState.WAITING
+    assert q.store.client.llen(q.store.keys.inbox(member)) == 0
+    # ... and such a queue never registers a consumer in the first place.
+    _, _, _, registered = q.store.fetch(0, LOCK_MS, _member(), 10_000)
+    assert not registered
+
+
+def test_a_job_handed_to_a_consumer_that_went_away_goes_back_without_counting_a_stall(
+    make_queue: Callable[..., Queue],
+) -> None:
+    q = make_queue()
+    events = QueueEvents(q.name, settings=q.settings, last_id="0")
+    member = _member()
+    _go_idle(q.store, member, ttl_ms=300)
+    job = q.add("n", {})
+    assert q.get_job(job.id).state is JobState.ACTIVE  # handed over, never read: the consumer died
+
+    def swept_back() -> bool:
+        q.store.reclaim_stalled(max_stalled=0, interval_ms=10)
+        return q.get_job(job.id).state is JobState.WAITING
+
+    wait_for(swept_back, 10, message="the lapsed inbox's job back to waiting")
+    assert q.store.client.exists(q.store.keys.inbox(member)) == 0
+    # max_stalled=0 would have failed it, had it counted as a stall.
+    names = [e.name for e in events.read(timeout=1) if e.job_id == job.id]
+    assert "stalled" not in names and names[-1] == "waiting"
+    taken, _, _, _ = q.store.fetch(1, LOCK_MS, _member(), 10_000)
+    assert [(f.job_id, f.attempts_made) for f in taken] == [(job.id, 0)]
+
+
+def test_a_lapsed_registration_never_receives_a_job(make_queue: Callable[..., Queue]) -> None:
+    q = make_queue()
+    member = _member()
+    _go_idle(q.store, member, ttl_ms=1)
+    wait_for(lambda: q.store.client.zscore(q.store.keys.idle, member) is not None, 1)
+    wait_for(lambda: _redis_ms(q) > int(q.store.client.zscore(q.store.keys.idle, member) or 0), 5)
+
+    job = q.add("n", {})
+
+    assert q.get_job(job.id).state is JobState.WAITING
+    assert q.store.client.zscore(q.store.keys.idle, member) is None  # reaped on the way
+    assert q.store.client.llen(q.store.keys.inbox(member)) == 0
+
+
+def test_leaving_the_idle_set_returns_what_was_handed_over(make_queue: Callable[..., Queue]) -> None:
+    q = make_queue()
+    member = _member()
+    _go_idle(q.store, member)
+    job = q.add("n", {}, priority=3)
+
+    assert q.store.requeue([], member) == 1  # what a consumer does when it closes
+
+    back = q.get_job(job.id)
+    assert back.state is JobState.WAITING and back.attempts_made == 0 and back.priority == 3
+    assert q.store.client.exists(q.store.keys.inbox(member)) == 0
+    assert q.store.client.zscore(q.store.keys.idle, member) is None
+
+
+def test_a_fetch_also_takes_what_was_handed_over_just_before(make_queue: Callable[..., Queue]) -> None:
+    q = make_queue()
+    member = _member()
+    _go_idle(q.store, member)
+    handed = q.add("n", {"i": 1})
+    waiting = q.add("n", {"i": 2})
+
+    taken, _, _, _ = q.store.fetch(5, LOCK_MS, member, 10_000)
+
+    assert [f.job_id for f in taken] == [handed.id, waiting.id]
+    assert q.store.client.llen(q.store.keys.inbox(member)) == 0
+
+
+def _redis_ms(q: Queue) -> int:
+    seconds, micros = q.store.client.time()
+    return int(seconds) * 1000 + int(micros) // 1000
