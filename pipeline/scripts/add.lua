@@ -107,7 +107,7 @@ for i = 1, n do
       emit(KEYS[6], max_len, "deduplicated", owner, "by", job_id)
       out[#out + 1], out[#out + 2] = 2, owner
     end
-  elseif redis.call("EXISTS", job_key) == 0 then
+  elseif redis.call("SET", job_key, (delay > 0 and "d" or "w") .. prio_tag .. msg, "NX") then
     if dedup_key then
       if ttl > 0 then
         redis.call("SET", dedup_key, job_id, "PX", ttl)
@@ -115,24 +115,23 @@ for i = 1, n do
         redis.call("SET", dedup_key, job_id)
       end
     end
-    local member = delay == 0 and idle_consumer(job_key, job_id)
     if delay > 0 then
-      redis.call("SET", job_key, "d" .. prio_tag .. msg)
       redis.call("ZADD", KEYS[3], now + delay, job_id)
       emit(KEYS[6], max_len, "delayed", job_id, "name", ARGV[base + 6], "delay", now + delay)
       woke = true
-    elseif member then
-      local token = activate(job_key, "none", msg, priority, now)
-      redis.call("ZADD", KEYS[9], now + member_lock_ms(member), job_id)
-      emit(KEYS[6], max_len, "waiting", job_id, "name", ARGV[base + 6])
-      emit(KEYS[6], max_len, "active", job_id, "prev", "waiting")
-      redis.call("RPUSH", KEYS[7] .. ":" .. member, inbox_entry(job_id, token, 0, msg))
     else
-      redis.call("SET", job_key, "w" .. prio_tag .. msg)
-      push_waiting(KEYS[1], KEYS[2], KEYS[5], job_id, priority, ARGV[base + 5] == "1")
       emit(KEYS[6], max_len, "waiting", job_id, "name", ARGV[base + 6])
-      handoff = false
-      woke = true
+      local member = idle_consumer(job_key, job_id)
+      if member then
+        local token = activate(job_key, "string", msg, priority, now)
+        redis.call("ZADD", KEYS[9], now + member_lock_ms(member), job_id)
+        emit(KEYS[6], max_len, "active", job_id, "prev", "waiting")
+        redis.call("RPUSH", KEYS[7] .. ":" .. member, inbox_entry(job_id, token, 0, msg))
+      else
+        push_waiting(KEYS[1], KEYS[2], KEYS[5], job_id, priority, ARGV[base + 5] == "1")
+        handoff = false
+        woke = true
+      end
     end
     out[#out + 1], out[#out + 2] = 1, job_id
   else
