@@ -111,6 +111,9 @@ class JobConsumer(Consumer):
         # Re-registered at every empty fetch, so a lapsed registration is a worker that went away;
         # it lapses well before a handed job's lock, so the sweep returns that job unstalled.
         self.idle_ttl_ms = min(self.timeout + 1000, self.lock_ms // 2)
+        # A registered consumer blocks for less than its registration lasts, so it never lapses
+        # while alive (only a short lock duration makes this shorter than the timeout).
+        self.idle_wait_s = max(self.idle_ttl_ms - 200, self.idle_ttl_ms / 2) / 1000
         self.handed: threading.Event | None = None
 
     @property
@@ -150,7 +153,9 @@ class JobConsumer(Consumer):
                     return self._hold(jobs)
                 if woken:
                     return None
-                wait_s = self.timeout / 1000
+                wait_s = (
+                    min(self.timeout / 1000, self.idle_wait_s) if self.registered else self.timeout / 1000
+                )
                 if self.next_due is not None:
                     wait_s = min(wait_s, max(self.next_due - now_ms(), 1) / 1000)
                 # The inbox is read even when not registered: a job handed just before the

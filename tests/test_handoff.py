@@ -6,6 +6,8 @@ so each step can be observed in Redis between the calls.
 
 from __future__ import annotations
 
+import signal
+import time
 import uuid
 from collections.abc import Callable
 
@@ -15,7 +17,7 @@ from pipeline import Queue
 from pipeline.events import QueueEvents
 from pipeline.job import JobState
 from pipeline.store import Fetched, QueueStore
-from tests.support import wait_for
+from tests.support import local_ports, unique, wait_for
 
 LOCK_MS = 30_000
 
@@ -174,3 +176,71 @@ def test_a_fetch_also_takes_what_was_handed_over_just_before(make_queue: Callabl
 def _redis_ms(q: Queue) -> int:
     seconds, micros = q.store.client.time()
     return int(seconds) * 1000 + int(micros) // 1000
+
+
+# -- with real workers -------------------------------------------------------------------------
+
+
+def test_a_local_pause_holds_even_for_a_job_handed_to_the_paused_worker(
+    settings, broker, worker, queue_name, client
+) -> None:
+    from pipeline import actor
+
+    starts = unique("starts")
+
+    @actor(queue_name=queue_name, job_name="record", broker=broker)
+    def record(tag: str) -> None:
+        client.rpush(starts, tag)
+
+    worker(threads=1)
+    q = Queue(queue_name, settings=settings)
+    wait_for(lambda: client.zcard(q.store.keys.idle) == 1, 10, message="the worker registered idle")
+    q.pause_local()
+    try:
+        jobs = [q.add("record", {"tag": str(i)}) for i in range(3)]
+        deadline = time.monotonic() + 1
+        while time.monotonic() < deadline:  # a second of watching: nothing may start
+            assert client.llen(starts) == 0
+            time.sleep(0.05)
+        assert q.get_job_counts("waiting", "active") == {"waiting": 3, "active": 0}
+    finally:
+        q.resume_local()
+    for job in jobs:
+        job.wait_until_finished(10)
+    assert sorted(client.lrange(starts, 0, -1)) == [b"0", b"1", b"2"]
+
+
+def test_a_job_handed_to_a_killed_idle_worker_runs_elsewhere_once_without_a_stall(
+    settings, queue_name, worker_process, client
+) -> None:
+    # A long lock: recovery must come from the lapsed registration, not from the lock expiring.
+    env = {
+        "TEST_QUEUE": queue_name,
+        "PIPELINE_LOCK_DURATION_MS": "30000",
+        "PIPELINE_STALLED_INTERVAL_MS": "300",
+    }
+    q = Queue(queue_name, settings=settings)
+    events = QueueEvents(q.name, settings=settings)
+    runs = unique("runs")
+    doomed = worker_process("tests.apps.basic", env={**env, "TEST_WORKER_TAG": "A"}, threads=1)
+    wait_for(lambda: client.zcard(q.store.keys.idle) == 1, 10, message="the worker registered idle")
+    ports = set().union(*(local_ports(pid) for pid in [doomed.proc.pid, *doomed.child_pids()]))
+    doomed.kill(signal.SIGKILL)
+    # Once Redis has dropped its connections, there is no one to give the inbox to. (A job handed
+    # over in the instant between a kill and Redis seeing the connection close is popped and lost
+    # with the process, like a fetched one: it comes back as a stall when its lock expires.)
+    wait_for(
+        lambda: not any(int(c["addr"].rsplit(":", 1)[1]) in ports for c in client.client_list()),
+        10,
+        message="Redis dropped the killed worker's connections",
+    )
+
+    job = q.add("tagged-slow", {"seconds": 0, "key": runs})
+    assert q.get_job(job.id).state is JobState.ACTIVE  # handed to the dead worker's inbox
+
+    worker_process("tests.apps.basic", env={**env, "TEST_WORKER_TAG": "B"}, threads=1)
+    assert job.wait_until_finished(20) == "B"  # well before the 30 s lock could expire
+    assert client.lrange(runs, 0, -1) == [b"B"]
+    assert q.get_job(job.id).attempts_made == 1
+    assert client.hget(q.store.keys.job(job.id), "stalled_count") is None
+    assert "stalled" not in {e.name for e in events.read(timeout=1, count=1000) if e.job_id == job.id}
