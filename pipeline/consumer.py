@@ -292,13 +292,17 @@ class JobConsumer(Consumer):
             self._fail(message)
             return
         keep = keep_count(self._option(message, "remove_on_complete", None))
-        take = 0
+        take = idle_ttl = 0
         if self.handoff is not None and not self.cache and not self.closed:
             with self.taking_lock:  # this job's slot frees as it completes
                 take = max(0, self.prefetch - len(self.outstanding) - self.taking + 1)
+                # With nothing left to take, a worker whose thread is now free goes idle in the
+                # same call: its consumer thread may be blocked on the inbox without a registration.
+                if len(self.outstanding) - 1 + self.taking < self.threads:
+                    idle_ttl = self.idle_ttl_ms
                 self.taking += take
         try:
-            code, taken = self.store.complete(
+            code, taken, registered = self.store.complete(
                 message.job_id,
                 message.token,
                 result_json,
@@ -307,9 +311,13 @@ class JobConsumer(Consumer):
                 self._dedup_id(message),
                 take,
                 self.lock_ms,
+                self.idle_member,
+                idle_ttl,
             )
             for fetched in taken:
                 self.outstanding[fetched.job_id] = fetched.token
+            if registered:
+                self.registered = True
         finally:
             with self.taking_lock:
                 self.taking -= take

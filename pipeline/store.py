@@ -203,13 +203,17 @@ class QueueStore:
         dedup_id: str = "",
         take: int = 0,
         lock_ms: int = 30_000,
-    ) -> tuple[int, list[Fetched]]:
+        idle_member: str = "",
+        idle_ttl_ms: int = 0,
+    ) -> tuple[int, list[Fetched], bool]:
         """Complete a job and take up to ``take`` next ones for this worker in the same call.
 
-        Code 1 done, -1 no longer this worker's job, -3 a cancel was requested (nothing changed).
+        Returns (code, jobs taken, whether ``idle_member`` is now registered for handoffs
+        because nothing was left to take).  Code 1 done, -1 no longer this worker's job,
+        -3 a cancel was requested (nothing changed).
         """
         k = self.keys
-        code, out = self.scripts(
+        code, out, registered = self.scripts(
             "complete",
             [
                 k.job_prefix + job_id,
@@ -221,10 +225,24 @@ class QueueStore:
                 k.delayed,
                 k.meta,
                 k.seq,
+                k.idle,
             ],
-            [job_id, token, now_ms(), result_json, keep, self.max_len, name, dedup_id, take, lock_ms],
+            [
+                job_id,
+                token,
+                now_ms(),
+                result_json,
+                keep,
+                self.max_len,
+                name,
+                dedup_id,
+                take,
+                lock_ms,
+                idle_member,
+                idle_ttl_ms,
+            ],
         )
-        return int(code), _fetched(out)
+        return int(code), _fetched(out), bool(registered)
 
     def fail(
         self,

@@ -51,7 +51,7 @@ def test_a_job_added_to_an_empty_queue_arrives_taken_in_the_idle_consumers_inbox
     got = _handed(q.store, member)
     assert (got.job_id, got.attempts_made) == (job.id, 0)
     assert b'"to":"ada@example.com"' in got.message
-    code, _ = q.store.complete(got.job_id, got.token, '"ok"', -1, "welcome")
+    code, _, _ = q.store.complete(got.job_id, got.token, '"ok"', -1, "welcome")
     assert code == 1
     assert q.get_job(job.id).state is JobState.COMPLETED
     names = [e.name for e in events.read(timeout=1) if e.job_id == job.id]
@@ -176,6 +176,29 @@ def test_a_fetch_also_takes_what_was_handed_over_just_before(make_queue: Callabl
 def _redis_ms(q: Queue) -> int:
     seconds, micros = q.store.client.time()
     return int(seconds) * 1000 + int(micros) // 1000
+
+
+def test_a_completion_with_nothing_left_to_take_registers_the_worker_idle_in_the_same_call(
+    make_queue: Callable[..., Queue],
+) -> None:
+    q = make_queue()
+    member = _member()
+    first, second = q.add("n", {}), q.add("n", {})
+    (held,), _, _, _ = q.store.fetch(1, LOCK_MS, member, 0)
+
+    # Another job waits: the completion takes it, and the worker stays busy.
+    code, taken, registered = q.store.complete(
+        held.job_id, held.token, "null", -1, "n", "", 1, LOCK_MS, member, 10_000
+    )
+    assert (code, [f.job_id for f in taken], registered) == (1, [second.id], False)
+    # Nothing waits: the worker goes idle, and the next add is handed to it.
+    code, taken, registered = q.store.complete(
+        taken[0].job_id, taken[0].token, "null", -1, "n", "", 1, LOCK_MS, member, 10_000
+    )
+    assert (code, taken, registered) == (1, [], True)
+    third = q.add("n", {})
+    assert _handed(q.store, member).job_id == third.id
+    assert first.id == held.job_id
 
 
 # -- with real workers -------------------------------------------------------------------------

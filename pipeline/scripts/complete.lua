@@ -3,7 +3,7 @@
 
   KEYS[1] job key   KEYS[2] active zset   KEYS[3] completed zset   KEYS[4] events stream
   KEYS[5] wait list   KEYS[6] prioritized zset   KEYS[7] delayed zset   KEYS[8] meta hash
-  KEYS[9] priority seq
+  KEYS[9] priority seq   KEYS[10] idle consumers zset
 
   ARGV[1] job id    ARGV[2] lock token    ARGV[3] now (epoch ms)
   ARGV[4] result (JSON)
@@ -11,17 +11,20 @@
   ARGV[6] events max length   ARGV[7] job name
   ARGV[8] deduplication id to free if this job owns it ("" none)
   ARGV[9] how many next jobs to take for this worker   ARGV[10] lock duration ms
+  ARGV[11] the worker's idle member   ARGV[12] its idle registration's lifetime, ms (0: none)
 
   Derived from the job key (same slot): the job's logs, the queue's metrics and
   deduplication keys, and the record prefixes used to trim.
 
-  Returns: {code, taken}: code 1 done; -1 rejected (the job is no longer this
+  Returns: {code, taken, registered}: code 1 done; -1 rejected (the job is no longer this
   worker's: removed, reclaimed after a stall, or already finished); -3 a cancel
   was requested (nothing changed: the caller fails the job with the cancel
   reason).  taken: {id, message, attempts_made, token, ...} of the next jobs this
   worker now holds (as fetch returns them), so a busy worker needs no separate
   fetch.  Nothing is taken from a paused, rate-limited or aging queue: fetch
-  handles those.
+  handles those.  registered: 1 when nothing was left to take and the worker,
+  with a thread now free, registered for direct handoffs (see includes/idle.lua)
+  in the same call, as an empty fetch would have.
   Events: "completed" (result, prev = active); "waiting" per promoted delayed
   job and "active" per taken job.
 ]]
@@ -33,18 +36,27 @@
 --- @include "push_waiting"
 --- @include "pending_record"
 --- @include "take"
+--- @include "put_back"
+--- @include "idle"
 
+-- -> the jobs taken, and whether the worker went idle (registered for handoffs).
 local function take_next(count, now)
   local out = {}
-  if count <= 0 then return out end
+  if count <= 0 then return out, 0 end
   local meta = redis.call("HMGET", KEYS[8], "paused", "limiter_max", "aging_ms")
-  if meta[1] == "1" or meta[2] or meta[3] then return out end
+  if meta[1] == "1" or meta[2] or meta[3] then return out, 0 end
   local prefix = string.sub(KEYS[1], 1, #KEYS[1] - #ARGV[1])
   promote_due(KEYS[7], KEYS[5], KEYS[6], KEYS[9], KEYS[4], ARGV[6], prefix, now)
   local lock_until = now + tonumber(ARGV[10])
   for _ = 1, count do
     local job_id = pop_waiting(KEYS[5], KEYS[6])
-    if not job_id then break end
+    if not job_id then
+      if #out == 0 and tonumber(ARGV[12]) > 0 then
+        register_idle(KEYS[10], ARGV[11], tonumber(ARGV[12]))
+        return out, 1
+      end
+      break
+    end
     local job_key = prefix .. job_id
     local kind, msg, prio = read_job(job_key)
     if msg then
@@ -57,7 +69,7 @@ local function take_next(count, now)
       out[#out + 1] = tostring(token)
     end
   end
-  return out
+  return out, 0
 end
 
 local job_key = KEYS[1]
@@ -65,10 +77,10 @@ local job_id = ARGV[1]
 local now = tonumber(ARGV[3])
 local state = redis.call("HMGET", job_key, "state", "token", "cancelled", "processed_on")
 if state[1] ~= "active" or state[2] ~= ARGV[2] then
-  return {-1, {}}
+  return {-1, {}, 0}
 end
 if state[3] then
-  return {-3, {}}
+  return {-3, {}, 0}
 end
 local base = queue_base(job_key, job_id)
 redis.call("ZREM", KEYS[2], job_id)
@@ -78,7 +90,8 @@ emit(KEYS[4], ARGV[6], "completed", job_id, "result", ARGV[4], "prev", "active")
 local keep = tonumber(ARGV[5])
 if keep == 0 then
   redis.call("DEL", job_key, base .. "logs:" .. job_id)
-  return {1, take_next(tonumber(ARGV[9]), now)}
+  local taken, registered = take_next(tonumber(ARGV[9]), now)
+  return {1, taken, registered}
 end
 redis.call("HSET", job_key, "state", "completed", "finished_on", now, "result", ARGV[4])
 redis.call("HINCRBY", job_key, "attempts_made", 1)
@@ -86,4 +99,5 @@ redis.call("ZADD", KEYS[3], finish_score(), job_id)
 if keep > 0 then
   trim_finished(KEYS[3], keep, base .. "j:", base .. "logs:")
 end
-return {1, take_next(tonumber(ARGV[9]), now)}
+local taken, registered = take_next(tonumber(ARGV[9]), now)
+return {1, taken, registered}
