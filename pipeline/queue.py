@@ -5,15 +5,14 @@ A producer needs only queue and job names: it never imports the actors.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, overload
 
-import dramatiq
 import redis
 
 from pipeline import app
 from pipeline.connection import translate_errors
+from pipeline.encoding import encode_message, new_job_id
 from pipeline.errors import InvalidJobError, JobNotFoundError, JobStateError
 from pipeline.job import Job, JobState
 from pipeline.keys import queues_set
@@ -127,7 +126,7 @@ class Queue:
         options = validate_options(opts, self.name) if opts else {}
         if "repeat" in options:  # add() takes repeats; each occurrence is a plain add
             raise InvalidJobError("option 'repeat' is taken by add() only", queue=self.name, field="repeat")
-        job_id = options.pop("job_id", None) or str(uuid.uuid4())
+        job_id = options.pop("job_id", None) or new_job_id()
         if "timeout" in options:
             options["time_limit"] = options.pop("timeout")
         timestamp = now_ms()
@@ -141,7 +140,7 @@ class Queue:
             "message_timestamp": timestamp,
         }
         try:
-            encoded = dramatiq.get_encoder().encode(message).decode()
+            encoded = encode_message(message)
         except (TypeError, ValueError) as exc:
             raise InvalidJobError(
                 f"job data is not JSON-serialisable: {exc}", queue=self.name, field="data"
