@@ -320,7 +320,7 @@ class QueueStore:
 
     def extend_locks(self, pairs: Sequence[tuple[str, str]], lock_ms: int) -> tuple[list[str], list[str]]:
         """Renew held locks; returns (ids with a cancel request, ids no longer held)."""
-        args: list[Any] = [now_ms() + lock_ms, self.keys.job_prefix]
+        args: list[Any] = [lock_ms, self.keys.job_prefix]
         for job_id, token in pairs:
             args += (job_id, token)
         cancelled, lost = self.scripts("extend_locks", [self.keys.active], args)

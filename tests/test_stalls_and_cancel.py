@@ -127,3 +127,26 @@ def test_metrics_and_workers_answer_with_live_figures(settings, queue_name, work
     assert len(workers) == 1
     assert workers[0]["pid"] in worker.child_pids() and queue_name in workers[0]["queues"]
     assert workers[0]["last_heartbeat"] >= workers[0]["started"]
+
+
+def test_locks_count_on_redis_clock_so_hosts_with_skewed_clocks_agree(settings, queue_name, monkeypatch):
+    import pipeline.store
+
+    q = Queue(queue_name, settings=settings)
+    job = q.add("echo", {})
+    real_now = pipeline.store.now_ms
+    hour = 3_600_000
+
+    def redis_ms() -> int:
+        seconds, micros = q.store.client.time()
+        return int(seconds) * 1000 + int(micros) // 1000
+
+    monkeypatch.setattr(pipeline.store, "now_ms", lambda: real_now() - hour)  # the worker's host is behind
+    (held,), _, _, _ = q.store.fetch(1, 30_000, "30000|worker", 0)
+    q.store.extend_locks([(held.job_id, held.token)], 30_000)
+    monkeypatch.setattr(pipeline.store, "now_ms", lambda: real_now() + hour)  # the sweeper's is ahead
+
+    assert q.store.reclaim_stalled(max_stalled=0, interval_ms=10) == []
+    assert q.get_job(job.id).state is JobState.ACTIVE
+    expires_in = int(q.store.client.zscore(q.store.keys.active, job.id)) - redis_ms()
+    assert 25_000 < expires_in <= 30_000

@@ -33,6 +33,7 @@
 --- @include "pending_record"
 --- @include "take"
 --- @include "put_back"
+--- @include "clock"
 --- @include "idle"
 
 local now = tonumber(ARGV[1])
@@ -67,7 +68,8 @@ local function idle_consumer(job_key, job_id)
     return false
   end
   local prefix = string.sub(job_key, 1, #job_key - #job_id)
-  local member = claim_idle(KEYS[7], KEYS[10], KEYS[9], KEYS[1], KEYS[2], KEYS[5], KEYS[6], max_len, prefix)
+  local member, clock = claim_idle(KEYS[7], KEYS[10], KEYS[9], KEYS[1], KEYS[2], KEYS[5], KEYS[6], max_len,
+                                   prefix)
   if member and handoff == nil then
     local meta = redis.call("HMGET", KEYS[8], "paused", "limiter_max", "aging_ms")
     -- The consumer leaves the idle set; it wakes by its timeout or the doorbell.
@@ -77,7 +79,7 @@ local function idle_consumer(job_key, job_id)
     end
   end
   handoff = member and true or false
-  return member
+  return member, clock
 end
 
 for i = 1, n do
@@ -121,10 +123,10 @@ for i = 1, n do
       woke = true
     else
       emit(KEYS[6], max_len, "waiting", job_id, "name", ARGV[base + 6])
-      local member = idle_consumer(job_key, job_id)
+      local member, clock = idle_consumer(job_key, job_id)
       if member then
         local token = activate(job_key, "string", msg, priority, now)
-        redis.call("ZADD", KEYS[9], now + member_lock_ms(member), job_id)
+        redis.call("ZADD", KEYS[9], clock + member_lock_ms(member), job_id)
         emit(KEYS[6], max_len, "active", job_id, "prev", "waiting")
         redis.call("RPUSH", KEYS[7] .. ":" .. member, inbox_entry(job_id, token, 0, msg))
       else

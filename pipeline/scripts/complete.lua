@@ -37,6 +37,7 @@
 --- @include "pending_record"
 --- @include "take"
 --- @include "put_back"
+--- @include "clock"
 --- @include "idle"
 
 -- -> the jobs taken, and whether the worker went idle (registered for handoffs).
@@ -47,7 +48,7 @@ local function take_next(count, now)
   if meta[1] == "1" or meta[2] or meta[3] then return out, 0 end
   local prefix = string.sub(KEYS[1], 1, #KEYS[1] - #ARGV[1])
   promote_due(KEYS[7], KEYS[5], KEYS[6], KEYS[9], KEYS[4], ARGV[6], prefix, now)
-  local lock_until = now + tonumber(ARGV[10])
+  local lock_until = redis_ms() + tonumber(ARGV[10])  -- locks count on Redis's clock
   for _ = 1, count do
     local job_id = pop_waiting(KEYS[5], KEYS[6])
     if not job_id then

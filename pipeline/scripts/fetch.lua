@@ -45,11 +45,14 @@
 --- @include "rate_limit"
 --- @include "take"
 --- @include "put_back"
+--- @include "clock"
 --- @include "idle"
 
 local now = tonumber(ARGV[1])
 local count = tonumber(ARGV[2])
-local lock_until = now + tonumber(ARGV[3])
+-- Locks, the limiter and aging count on Redis's clock (see includes/clock.lua).
+local clock = redis_ms()
+local lock_until = clock + tonumber(ARGV[3])
 local prefix = ARGV[4]
 local max_len = ARGV[5]
 local wake_at = nil
@@ -69,12 +72,7 @@ local meta = redis.call("HMGET", KEYS[5], "paused", "limiter_max", "limiter_dura
                         "aging_ms")
 local limit_max, limit_duration, group_field = tonumber(meta[2]), tonumber(meta[3]), meta[4]
 local limited = limit_max ~= nil and limit_duration ~= nil
--- The limiter and aging count on Redis's clock, so workers on hosts whose clocks differ agree.
-local limit_now = now
-if limited or meta[5] then
-  local server_time = redis.call("TIME")
-  limit_now = tonumber(server_time[1]) * 1000 + math.floor(tonumber(server_time[2]) / 1000)
-end
+local limit_now = clock
 if tonumber(meta[5]) then
   age_prioritized(KEYS[2], tonumber(meta[5]), limit_now)
 end

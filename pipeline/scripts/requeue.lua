@@ -19,6 +19,7 @@
 --- @include "wake"
 --- @include "emit"
 --- @include "put_back"
+--- @include "clock"
 --- @include "idle"
 
 local prefix = ARGV[1]

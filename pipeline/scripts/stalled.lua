@@ -21,7 +21,9 @@
 --- @include "push_waiting"
 --- @include "wake"
 --- @include "emit"
+--- @include "queue_base"
 --- @include "put_back"
+--- @include "clock"
 --- @include "idle"
 
 if not redis.call("SET", KEYS[8], "1", "NX", "PX", ARGV[5]) then
@@ -31,7 +33,8 @@ local now = tonumber(ARGV[1])
 local max_len = ARGV[4]
 local out = {}
 local returned = reap_idle(KEYS[9], KEYS[10], KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[6], max_len, ARGV[2])
-local expired = redis.call("ZRANGEBYSCORE", KEYS[1], "-inf", now, "LIMIT", 0, 1000)
+-- Locks expire on Redis's clock, whatever this sweeper's clock says.
+local expired = redis.call("ZRANGEBYSCORE", KEYS[1], "-inf", redis_ms(), "LIMIT", 0, 1000)
 for _, job_id in ipairs(expired) do
   redis.call("ZREM", KEYS[1], job_id)
   local job_key = ARGV[2] .. job_id
@@ -42,7 +45,7 @@ for _, job_id in ipairs(expired) do
     if stalls > tonumber(ARGV[3]) then
       local reason = "job stalled more than allowable limit"
       redis.call("HSET", job_key, "state", "failed", "finished_on", now, "failed_reason", reason)
-      redis.call("ZADD", KEYS[7], now, job_id)
+      redis.call("ZADD", KEYS[7], finish_score(), job_id)
       emit(KEYS[6], max_len, "failed", job_id, "reason", reason, "prev", "active")
       emit(KEYS[6], max_len, "retries-exhausted", job_id)
       out[#out + 1] = job_id

@@ -17,11 +17,11 @@
   inboxes back without counting a stall; registrations lapse well before a
   handed job's lock does.
 
-  redis_ms() -> Redis's clock in epoch ms.
   register_idle(idle_key, member, ttl_ms): (re)registers a consumer.
   claim_idle(idle_key, handed_key, active_key, wait_key, prio_key, seq_key, events_key, max_len, prefix)
-    -> the member registered longest ago and still live, moved to the handed set, or false;
-    lapsed members met on the way are reaped (see reap_idle).
+    -> the member registered longest ago and still live, moved to the handed set, and
+    Redis's clock (ms), or false; lapsed members met on the way are reaped (see reap_idle).
+  (Needs includes/clock.lua.)
   member_lock_ms(member) -> the lock duration that consumer asked for.
   inbox_entry(job_id, token, attempts, msg) -> "<token> <attempts> <id length> <id><message>".
   parse_inbox_entry(entry) -> job id, token, attempts, message (nil for a malformed entry).
@@ -32,11 +32,6 @@
     deletes the inbox.
   reap_idle(idle_key, handed_key, ...same...) -> jobs put back from every lapsed member.
 ]]
-local function redis_ms()
-  local t = redis.call("TIME")
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
-
 local function register_idle(idle_key, member, ttl_ms)
   redis.call("ZADD", idle_key, redis_ms() + ttl_ms, member)
 end
@@ -83,9 +78,10 @@ local function claim_idle(idle_key, handed_key, active_key, wait_key, prio_key, 
   for _ = 1, 10 do
     local popped = redis.call("ZPOPMIN", idle_key)
     if not popped[1] then return false end
-    if tonumber(popped[2]) >= redis_ms() then
+    local clock = redis_ms()
+    if tonumber(popped[2]) >= clock then
       redis.call("ZADD", handed_key, popped[2], popped[1])
-      return popped[1]
+      return popped[1], clock
     end
     return_inbox(idle_key, handed_key, popped[1], active_key, wait_key, prio_key, seq_key, events_key, max_len,
                  prefix)
