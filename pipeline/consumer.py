@@ -30,7 +30,7 @@ from dramatiq.middleware import SkipMessage, TimeLimitExceeded
 from pipeline.errors import UnknownJobNameError
 from pipeline.job import Job, JobState
 from pipeline.options import DEFAULT_STACKTRACE_LIMIT, keep_count
-from pipeline.store import Failure, Fetched, QueueStore, now_ms
+from pipeline.store import Failure, Fetched, QueueStore
 
 if TYPE_CHECKING:
     from pipeline.broker import PipelineBroker
@@ -104,7 +104,6 @@ class JobConsumer(Consumer):
         self.closed = False
         self.taking_lock = threading.Lock()
         self.capacity = threading.Event()
-        self.next_due: int | None = None
         # Registration for direct handoffs; the lock duration travels in the member.
         self.idle_member = f"{self.lock_ms}|{uuid.uuid4().hex}"
         self.registered = False
@@ -143,7 +142,7 @@ class JobConsumer(Consumer):
             for woken in (False, True):
                 # Only a consumer with a thread free takes jobs handed to it directly.
                 ttl = self.idle_ttl_ms if len(self.outstanding) + self.taking < self.threads else 0
-                jobs, self.next_due, limited, self.registered = self.store.fetch(
+                jobs, due_in, limited, self.registered = self.store.fetch(
                     free, self.lock_ms, self.idle_member, ttl
                 )
                 # Under a rate limit, reserve only what threads can start now: a start is counted
@@ -156,8 +155,8 @@ class JobConsumer(Consumer):
                 wait_s = (
                     min(self.timeout / 1000, self.idle_wait_s) if self.registered else self.timeout / 1000
                 )
-                if self.next_due is not None:
-                    wait_s = min(wait_s, max(self.next_due - now_ms(), 1) / 1000)
+                if due_in is not None:
+                    wait_s = min(wait_s, max(due_in, 1) / 1000)
                 # The inbox is read even when not registered: a job handed just before the
                 # registration ended is already this consumer's.
                 got = self.store.wait_for_work(wait_s, self.idle_member)

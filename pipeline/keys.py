@@ -25,6 +25,8 @@ class QueueKeys:
             arrived at its level, for priority aging.
         delayed: sorted set of delayed job ids scored by due time (epoch ms).
         active: sorted set of running job ids scored by lock expiry (epoch ms).
+            Due times, lock expiry and every other time that schedules work count on
+            Redis's clock (``TIME``), so hosts whose clocks disagree still agree.
         completed: sorted set of completed job ids scored by finish time.
         failed: sorted set of failed job ids scored by finish time.
         meta: hash of queue settings (paused, limiter, ...).

@@ -133,11 +133,12 @@ class QueueStore:
     ) -> tuple[list[Fetched], int | None, bool, bool]:
         """Take up to ``count`` jobs.
 
-        Returns (jobs, when to look again if idle, whether a rate limit applies, whether
-        the consumer ``idle_member`` is now registered for direct handoffs).
+        Returns (jobs, in how many ms to look again if idle (a delayed or parked job comes
+        due), whether a rate limit applies, whether the consumer ``idle_member`` is now
+        registered for direct handoffs).
         """
         k = self.keys
-        out, wake_at, limited, registered = self.scripts(
+        out, wake_in, limited, registered = self.scripts(
             "fetch",
             self._fetch_keys,
             [
@@ -151,7 +152,7 @@ class QueueStore:
                 idle_ttl_ms,
             ],
         )
-        return _fetched(out), (int(float(wake_at)) if wake_at else None), bool(limited), bool(registered)
+        return _fetched(out), (int(float(wake_in)) if wake_in else None), bool(limited), bool(registered)
 
     def set_limiter(self, limit_max: int, duration_ms: int, group_key: str | None) -> None:
         fields: dict[str, Any] = {"limiter_max": limit_max, "limiter_duration": duration_ms}
@@ -288,7 +289,6 @@ class QueueStore:
                 [
                     job_id,
                     token,
-                    now_ms(),
                     delay_ms,
                     failure.reason,
                     failure.stack,
@@ -378,7 +378,7 @@ class QueueStore:
     def reschedule(self, job_id: str, delay_ms: int) -> int:
         k = self.keys
         keys = [k.job(job_id), k.delayed, k.wait, k.prioritized, k.seq, k.marker, k.events]
-        return int(self.scripts("reschedule", keys, [job_id, now_ms(), delay_ms, self.max_len]))
+        return int(self.scripts("reschedule", keys, [job_id, delay_ms, self.max_len]))
 
     def clean(self, cutoff_ms: int, state: str, limit: int) -> list[str]:
         k = self.keys

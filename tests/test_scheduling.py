@@ -192,3 +192,30 @@ def test_without_aging_priorities_are_strict(settings, queue_name, worker_proces
     q.resume()
     wait_for(lambda: client.llen(starts) == 4, 20)
     assert client.lrange(starts, -1, -1) == [b"old-low"]
+
+
+def test_delays_count_on_redis_clock_so_skewed_producers_and_workers_agree(settings, queue_name, monkeypatch):
+    import pipeline.store
+
+    q = Queue(queue_name, settings=settings)
+    real_now = pipeline.store.now_ms
+    hour = 3_600_000
+
+    def redis_ms() -> int:
+        seconds, micros = q.store.client.time()
+        return int(seconds) * 1000 + int(micros) // 1000
+
+    monkeypatch.setattr(pipeline.store, "now_ms", lambda: real_now() + hour)  # the producer's host is ahead
+    job = q.add("echo", {}, delay=60_000)
+    due_in = int(q.store.client.zscore(q.store.keys.delayed, job.id)) - redis_ms()
+    assert 55_000 < due_in <= 60_000
+
+    monkeypatch.setattr(
+        pipeline.store, "now_ms", lambda: real_now() + 2 * hour
+    )  # a worker's is further ahead
+    taken, wake_in, _, _ = q.store.fetch(1, 30_000, "30000|worker", 0)
+    assert taken == [] and wake_in is not None and 55_000 < wake_in <= 60_000
+    assert q.get_job(job.id).state is JobState.DELAYED
+
+    job.change_delay(100)
+    wait_for(lambda: q.store.fetch(1, 30_000, "30000|worker", 0)[0], 5, message="due on Redis's clock")

@@ -14,7 +14,8 @@
   KEYS[11..10+n] the job key of each job, in the order of the ARGV groups
   KEYS[11+n..] the deduplication key of each job that has one, in the same order
 
-  ARGV[1] now (epoch ms)   ARGV[2] events max length
+  ARGV[1] now (epoch ms, this host's clock: record timestamps only; due times
+          and locks count on Redis's clock)   ARGV[2] events max length
   ARGV[3..] groups of 7: job id, encoded message, delay ms, priority, lifo ("1"/"0"),
             job name, deduplication: "" or "<mode>:<ttl ms>" (mode throttle or
             debounce; ttl 0: until the job finishes)
@@ -37,6 +38,11 @@
 --- @include "idle"
 
 local now = tonumber(ARGV[1])
+local due_clock = nil
+local function due(delay)  -- a due time on Redis's clock, read at most once per call
+  due_clock = due_clock or redis_ms()
+  return due_clock + delay
+end
 local max_len = ARGV[2]
 local out = {}
 local woke = false
@@ -52,7 +58,7 @@ local function debounce(job_key, job_id, owner, msg, delay, prio_tag)
   else
     redis.call("HSET", owner_key, "msg", msg)
   end
-  redis.call("ZADD", KEYS[3], now + delay, owner)
+  redis.call("ZADD", KEYS[3], due(delay), owner)
   return true
 end
 
@@ -103,7 +109,7 @@ for i = 1, n do
   if owner then
     if mode == "debounce" and debounce(job_key, job_id, owner, msg, delay, prio_tag) then
       if ttl > 0 then redis.call("PEXPIRE", dedup_key, ttl) end
-      emit(KEYS[6], max_len, "debounced", owner, "by", job_id, "delay", now + delay)
+      emit(KEYS[6], max_len, "debounced", owner, "by", job_id, "delay", due(delay))
       out[#out + 1], out[#out + 2] = 3, owner
     else
       emit(KEYS[6], max_len, "deduplicated", owner, "by", job_id)
@@ -118,8 +124,8 @@ for i = 1, n do
       end
     end
     if delay > 0 then
-      redis.call("ZADD", KEYS[3], now + delay, job_id)
-      emit(KEYS[6], max_len, "delayed", job_id, "name", ARGV[base + 6], "delay", now + delay)
+      redis.call("ZADD", KEYS[3], due(delay), job_id)
+      emit(KEYS[6], max_len, "delayed", job_id, "name", ARGV[base + 6], "delay", due(delay))
       woke = true
     else
       emit(KEYS[6], max_len, "waiting", job_id, "name", ARGV[base + 6])

@@ -47,8 +47,9 @@ local function take_next(count, now)
   local meta = redis.call("HMGET", KEYS[8], "paused", "limiter_max", "aging_ms")
   if meta[1] == "1" or meta[2] or meta[3] then return out, 0 end
   local prefix = string.sub(KEYS[1], 1, #KEYS[1] - #ARGV[1])
-  promote_due(KEYS[7], KEYS[5], KEYS[6], KEYS[9], KEYS[4], ARGV[6], prefix, now)
-  local lock_until = redis_ms() + tonumber(ARGV[10])  -- locks count on Redis's clock
+  local clock = redis_ms()  -- due times and locks count on Redis's clock
+  promote_due(KEYS[7], KEYS[5], KEYS[6], KEYS[9], KEYS[4], ARGV[6], prefix, clock)
+  local lock_until = clock + tonumber(ARGV[10])
   for _ = 1, count do
     local job_id = pop_waiting(KEYS[5], KEYS[6])
     if not job_id then

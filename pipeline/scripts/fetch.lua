@@ -11,13 +11,15 @@
   KEYS[9] limiter window zset (queue-wide limit)   KEYS[10] idle consumers zset
   KEYS[11] handed consumers zset
 
-  ARGV[1] now (epoch ms)   ARGV[2] count   ARGV[3] lock duration ms
+  ARGV[1] now (epoch ms, this host's clock: record timestamps only)
+  ARGV[2] count   ARGV[3] lock duration ms
   ARGV[4] job key prefix   ARGV[5] events max length
   ARGV[6] prefix of per-group limiter windows
   ARGV[7] the consumer's idle member
   ARGV[8] how long its idle registration lasts, ms (0: it has no free thread, do not register)
 
-  Returns: { {id, message, attempts_made, token, ...}, next wake-up (epoch ms) or "",
+  Returns: { {id, message, attempts_made, token, ...}, ms until the next delayed
+             or parked job is due (on Redis's clock) or "",
              1 when a rate limit applies to the queue else 0,
              1 when the consumer is now registered idle else 0 }
   Events: "waiting" (prev = delayed) per promoted job, "active" per taken job
@@ -50,7 +52,7 @@
 
 local now = tonumber(ARGV[1])
 local count = tonumber(ARGV[2])
--- Locks, the limiter and aging count on Redis's clock (see includes/clock.lua).
+-- Due times, locks, the limiter and aging count on Redis's clock (see includes/clock.lua).
 local clock = redis_ms()
 local lock_until = clock + tonumber(ARGV[3])
 local prefix = ARGV[4]
@@ -60,9 +62,9 @@ local function wake_by(t)
   if t and (wake_at == nil or t < wake_at) then wake_at = t end
 end
 
-promote_due(KEYS[3], KEYS[1], KEYS[2], KEYS[6], KEYS[7], max_len, prefix, now)
+promote_due(KEYS[3], KEYS[1], KEYS[2], KEYS[6], KEYS[7], max_len, prefix, clock)
 
-local released = redis.call("ZRANGEBYSCORE", KEYS[8], "-inf", now, "LIMIT", 0, 1000)
+local released = redis.call("ZRANGEBYSCORE", KEYS[8], "-inf", clock, "LIMIT", 0, 1000)
 for _, job_id in ipairs(released) do
   redis.call("ZREM", KEYS[8], job_id)
   push_waiting(KEYS[1], KEYS[2], KEYS[6], job_id, record_priority(prefix .. job_id), true)
@@ -78,7 +80,6 @@ if tonumber(meta[5]) then
 end
 if limited and not group_field then
   local room, free_at = window_room(KEYS[9], limit_max, limit_duration, limit_now)
-  if free_at then free_at = free_at - limit_now + now end
   if room < count then count = room end
   wake_by(free_at)
 end
@@ -111,7 +112,6 @@ if meta[1] ~= "1" then
       end
       window = ARGV[6] .. group
       local room, free_at = window_room(window, limit_max, limit_duration, limit_now)
-      if free_at then free_at = free_at - limit_now + now end
       if room <= 0 then
         redis.call("ZADD", KEYS[8], free_at, job_id)
         wake_by(free_at)
@@ -155,4 +155,4 @@ if ttl > 0 and taken == 0 and meta[1] ~= "1" and not limited and not meta[5]
 else
   redis.call("ZREM", KEYS[10], ARGV[7])
 end
-return {out, wake_at and tostring(wake_at) or "", limited and 1 or 0, registered}
+return {out, wake_at and tostring(wake_at - clock) or "", limited and 1 or 0, registered}

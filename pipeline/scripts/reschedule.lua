@@ -4,8 +4,8 @@
   KEYS[1] job key   KEYS[2] delayed zset   KEYS[3] wait list   KEYS[4] prioritized zset
   KEYS[5] priority seq   KEYS[6] marker list   KEYS[7] events stream
 
-  ARGV[1] job id   ARGV[2] now (epoch ms)   ARGV[3] delay ms from now (0 = promote)
-  ARGV[4] events max length
+  ARGV[1] job id   ARGV[2] delay ms from now (0 = promote; the due time counts on
+  Redis's clock)   ARGV[3] events max length
 
   Returns: 1 done; 0 no such job; -3 the job is not delayed.
   Events: "waiting" (prev = delayed) when promoted, else "delayed" (delay = due time).
@@ -14,6 +14,7 @@
 --- @include "pending_record"
 --- @include "wake"
 --- @include "emit"
+--- @include "clock"
 
 local job_key = KEYS[1]
 local job_id = ARGV[1]
@@ -21,11 +22,11 @@ if redis.call("ZSCORE", KEYS[2], job_id) == false then
   if redis.call("EXISTS", job_key) == 0 then return 0 end
   return -3
 end
-local delay = tonumber(ARGV[3])
+local delay = tonumber(ARGV[2])
 if delay > 0 then
-  local due = tonumber(ARGV[2]) + delay
+  local due = redis_ms() + delay
   redis.call("ZADD", KEYS[2], due, job_id)
-  emit(KEYS[7], ARGV[4], "delayed", job_id, "delay", due)
+  emit(KEYS[7], ARGV[3], "delayed", job_id, "delay", due)
 else
   redis.call("ZREM", KEYS[2], job_id)
   if redis.call("TYPE", job_key)["ok"] == "string" then
@@ -34,7 +35,7 @@ else
     redis.call("HSET", job_key, "state", "waiting")
   end
   push_waiting(KEYS[3], KEYS[4], KEYS[5], job_id, record_priority(job_key), false)
-  emit(KEYS[7], ARGV[4], "waiting", job_id, "prev", "delayed")
+  emit(KEYS[7], ARGV[3], "waiting", job_id, "prev", "delayed")
 end
 wake(KEYS[6])
 return 1

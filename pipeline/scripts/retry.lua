@@ -5,9 +5,9 @@
   KEYS[1] job key   KEYS[2] active zset   KEYS[3] wait list   KEYS[4] prioritized zset
   KEYS[5] delayed zset   KEYS[6] marker list   KEYS[7] priority seq   KEYS[8] events stream
 
-  ARGV[1] job id    ARGV[2] lock token    ARGV[3] now (epoch ms)
-  ARGV[4] backoff delay ms   ARGV[5] failed reason
-  ARGV[6] this attempt's stack trace   ARGV[7] stack traces kept   ARGV[8] events max length
+  ARGV[1] job id    ARGV[2] lock token
+  ARGV[3] backoff delay ms (the due time counts on Redis's clock)   ARGV[4] failed reason
+  ARGV[5] this attempt's stack trace   ARGV[6] stack traces kept   ARGV[7] events max length
 
   Returns: 1 done; -1 rejected (the job is no longer this worker's); -3 a cancel
   was requested (nothing changed: the caller fails the job instead).
@@ -17,6 +17,7 @@
 --- @include "wake"
 --- @include "append_stacktrace"
 --- @include "emit"
+--- @include "clock"
 
 local job_key = KEYS[1]
 local job_id = ARGV[1]
@@ -29,18 +30,18 @@ if state[4] then
 end
 redis.call("ZREM", KEYS[2], job_id)
 redis.call("HINCRBY", job_key, "attempts_made", 1)
-local delay = tonumber(ARGV[4])
+local delay = tonumber(ARGV[3])
 local next_state = "waiting"
 if delay > 0 then next_state = "delayed" end
-redis.call("HSET", job_key, "state", next_state, "failed_reason", ARGV[5])
-append_stacktrace(job_key, ARGV[6], tonumber(ARGV[7]))
+redis.call("HSET", job_key, "state", next_state, "failed_reason", ARGV[4])
+append_stacktrace(job_key, ARGV[5], tonumber(ARGV[6]))
 if delay > 0 then
-  local due = tonumber(ARGV[3]) + delay
+  local due = redis_ms() + delay
   redis.call("ZADD", KEYS[5], due, job_id)
-  emit(KEYS[8], ARGV[8], "delayed", job_id, "delay", due, "reason", ARGV[5])
+  emit(KEYS[8], ARGV[7], "delayed", job_id, "delay", due, "reason", ARGV[4])
 else
   push_waiting(KEYS[3], KEYS[4], KEYS[7], job_id, tonumber(state[3]) or 0, false)
-  emit(KEYS[8], ARGV[8], "waiting", job_id, "prev", "active", "reason", ARGV[5])
+  emit(KEYS[8], ARGV[7], "waiting", job_id, "prev", "active", "reason", ARGV[4])
 end
 wake(KEYS[6])
 return 1
