@@ -309,7 +309,7 @@ class Queue:
             )
         if isinstance(grace, bool) or not isinstance(grace, int) or grace < 0:
             raise InvalidJobError(f"clean grace must be an int >= 0 (ms), got {grace!r}", queue=self.name)
-        cutoff = now_ms() - grace
+        cutoff = self.store.redis_ms() - grace  # finished jobs are scored on Redis's clock
         removed: list[str] = []
         while limit is None or len(removed) < limit:
             batch = 1000 if limit is None else min(1000, limit - len(removed))

@@ -380,6 +380,11 @@ class QueueStore:
         keys = [k.job(job_id), k.delayed, k.wait, k.prioritized, k.seq, k.marker, k.events]
         return int(self.scripts("reschedule", keys, [job_id, delay_ms, self.max_len]))
 
+    def redis_ms(self) -> int:
+        """Redis's clock in epoch ms (the clock finished jobs are scored on)."""
+        seconds, micros = self.client.time()
+        return int(seconds) * 1000 + int(micros) // 1000
+
     def clean(self, cutoff_ms: int, state: str, limit: int) -> list[str]:
         k = self.keys
         key = k.completed if state == "completed" else k.failed

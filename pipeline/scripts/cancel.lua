@@ -18,6 +18,7 @@
 --- @include "push_waiting"
 --- @include "emit"
 --- @include "dedup"
+--- @include "queue_base"
 
 local job_key = KEYS[1]
 local job_id = ARGV[1]
@@ -49,7 +50,7 @@ else
 end
 redis.call("HSET", job_key, "state", "failed", "finished_on", ARGV[3], "failed_reason", ARGV[2],
            "cancelled", ARGV[2])
-redis.call("ZADD", KEYS[5], ARGV[3], job_id)
+redis.call("ZADD", KEYS[5], finish_score(), job_id)  -- finished sets are scored on Redis's clock
 release_dedup(dedup_key_of(redis.call("HGET", job_key, "msg"), ARGV[5]), job_id)
 emit(KEYS[6], ARGV[4], "failed", job_id, "reason", ARGV[2], "prev", state)
 return 1
