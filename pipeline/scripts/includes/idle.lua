@@ -20,7 +20,8 @@
   register_idle(idle_key, member, ttl_ms): (re)registers a consumer.
   claim_idle(idle_key, handed_key, active_key, wait_key, prio_key, seq_key, events_key, max_len, prefix)
     -> the member registered longest ago and still live, moved to the handed set, and
-    Redis's clock (ms), or false; lapsed members met on the way are reaped (see reap_idle).
+    Redis's clock (ms), or false; lapsed members met on the way are reaped (see reap_idle),
+    and false once that put a job back (it now waits, and the caller's new job behind it).
   (Needs includes/clock.lua.)
   member_lock_ms(member) -> the lock duration that consumer asked for.
   inbox_entry(job_id, token, attempts, msg) -> "<token> <attempts> <id length> <id><message>".
@@ -83,8 +84,11 @@ local function claim_idle(idle_key, handed_key, active_key, wait_key, prio_key, 
       redis.call("ZADD", handed_key, popped[2], popped[1])
       return popped[1], clock
     end
-    return_inbox(idle_key, handed_key, popped[1], active_key, wait_key, prio_key, seq_key, events_key, max_len,
-                 prefix)
+    -- A lapsed member's jobs go back to waiting; the new job must then wait behind them.
+    if return_inbox(idle_key, handed_key, popped[1], active_key, wait_key, prio_key, seq_key, events_key,
+                    max_len, prefix) > 0 then
+      return false
+    end
   end
   return false
 end
