@@ -267,3 +267,37 @@ def test_a_job_handed_to_a_killed_idle_worker_runs_elsewhere_once_without_a_stal
     assert q.get_job(job.id).attempts_made == 1
     assert client.hget(q.store.keys.job(job.id), "stalled_count") is None
     assert "stalled" not in {e.name for e in events.read(timeout=1, count=1000) if e.job_id == job.id}
+
+
+def test_jobs_trickling_in_from_three_producers_each_run_exactly_once_on_three_idle_workers(
+    settings, queue_name, worker_process, client
+) -> None:
+    import textwrap
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.support import run_python
+
+    prefix = unique("runs")
+    for _ in range(3):
+        worker_process("tests.apps.basic", env={"TEST_QUEUE": queue_name}, threads=2)
+    q = Queue(queue_name, settings=settings)
+    wait_for(lambda: client.zcard(q.store.keys.idle) >= 3, 10, message="the workers registered idle")
+    snippet = textwrap.dedent(
+        f"""
+        import random, time
+        from pipeline import Queue
+        q = Queue({queue_name!r})
+        for i in range(60):
+            time.sleep(random.uniform(0, 0.004))  # one at a time, mostly to idle workers
+            q.add("count-run", {{"key": "{prefix}:%d:%d" % (PRODUCER, i)}})
+        """
+    )
+    env = {"REDIS_URL": settings.redis_url, "PIPELINE_NAMESPACE": settings.namespace}
+    with ThreadPoolExecutor(3) as pool:
+        results = list(pool.map(lambda p: run_python(f"PRODUCER = {p}\n" + snippet, env), range(3)))
+    assert all(r.returncode == 0 for r in results), [r.stderr for r in results]
+
+    wait_for(lambda: q.get_completed_count() == 180, 30, message="all 180 jobs completed")
+    assert q.get_job_counts() == {"waiting": 0, "delayed": 0, "active": 0, "completed": 180, "failed": 0}
+    runs = [int(client.get(f"{prefix}:{p}:{i}") or 0) for p in range(3) for i in range(60)]
+    assert runs == [1] * 180
