@@ -151,12 +151,24 @@ def test_an_urgent_email_jumps_ahead_of_queued_bulk_mail(
     assert received[0].rcpt_tos == ["boss@example.com"] and "on fire" in received[0].part("plain")
 
 
-def test_the_weekly_newsletter_is_a_monday_9am_repeat(service: EmailService, email_queue: Queue) -> None:
+def test_the_weekly_newsletter_is_a_monday_9am_repeat_whose_occurrence_delivers_it(
+    service: EmailService,
+    email_queue: Queue,
+    smtp_server: SmtpServer,
+    domain_worker: Callable[..., WorkerProcess],
+) -> None:
     occurrence = service.schedule_weekly_newsletter("ada@example.com")
 
     assert occurrence is not None and occurrence.state is JobState.DELAYED
     [repeat] = email_queue.get_repeatable_jobs()
     assert repeat.cron == "0 9 * * 1" and repeat.name == "newsletter"
+
+    # Run the pending Monday occurrence now: it is a real newsletter send.
+    domain_worker()
+    occurrence.promote()
+    occurrence.wait_until_finished(30)
+    [received] = smtp_server.sink.wait_for_count(1)
+    assert received.rcpt_tos == ["ada@example.com"] and received.subject == "Newsletter"
 
 
 def test_an_unknown_email_job_name_fails_once_with_the_known_names(
