@@ -64,6 +64,7 @@ class Settings:
         worker_heartbeat_ms: how often workers refresh their entry in ``get_workers()``.
         cancel_grace_ms: how long a cancelled running job may go on before its worker interrupts it.
         smtp_*: outgoing mail server; ``mail_from`` the sender address.
+        staff_emails: who is emailed when a user registers (``STAFF_EMAILS``, comma-separated).
         storage_backend: ``local`` (files under ``storage_dir``) or ``s3``.
         s3_*: bucket, endpoint (any S3-compatible server) and region.
         database_url: SQLAlchemy URL of the campaign database.
@@ -93,6 +94,7 @@ class Settings:
     smtp_tls: bool = False
     smtp_timeout_s: int = 30
     mail_from: str = "no-reply@example.com"
+    staff_emails: tuple[str, ...] = ()
     storage_backend: str = "local"
     storage_dir: str = "var/storage"
     s3_bucket: str = "pipeline"
@@ -133,6 +135,7 @@ class Settings:
             smtp_tls=_env_bool("SMTP_TLS", False),
             smtp_timeout_s=_env_int("SMTP_TIMEOUT_S", 30, minimum=1),
             mail_from=_env_str("MAIL_FROM", "no-reply@example.com"),
+            staff_emails=tuple(a.strip() for a in _env_str("STAFF_EMAILS").split(",") if a.strip()),
             storage_backend=backend,
             storage_dir=_env_str("STORAGE_DIR", "var/storage"),
             s3_bucket=_env_str("S3_BUCKET", "pipeline"),

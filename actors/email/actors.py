@@ -7,6 +7,7 @@ retryable error; a permanent one, or a bad address, fails the job at once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from actors import deps
@@ -71,12 +72,20 @@ def _newsletter(email: str) -> dict[str, Any]:
     return _send(email, "newsletter", "Newsletter", {})
 
 
-_OTHER_JOBS = {"reminder": _reminder, "newsletter": _newsletter}
+def _new_user(email: str, user_id: int) -> dict[str, Any]:
+    return _send(email, "new-user", f"New user #{int(user_id)}", {"user_id": int(user_id)})
+
+
+_OTHER_JOBS: dict[str, Callable[..., dict[str, Any]]] = {
+    "reminder": _reminder,
+    "newsletter": _newsletter,
+    "new-user": _new_user,
+}
 
 
 @actor(queue_name=QUEUE, catch_all=True, timeout=TIMEOUT_MS, **RETRY)
 def handle_other_email(**data: Any) -> dict[str, Any]:
-    """The queue's catch-all (the seed's ``@Process()``): reminders, newsletters, and unknown names.
+    """The queue's catch-all (the seed's ``@Process()``): reminders, newsletters, staff alerts, unknown names.
 
     An unknown job name fails at once: completing it would hide a producer bug.
     """

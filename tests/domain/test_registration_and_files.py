@@ -12,7 +12,7 @@ from PIL import Image
 from actors.files.service import FileProcessingService
 from actors.registration import RegistrationService, User
 from actors.storage import LocalStorage
-from pipeline.errors import JobNotFoundError
+from pipeline.errors import JobFailedError, JobNotFoundError
 from pipeline.job import JobState
 from pipeline.queue import Queue
 from tests.domain.images import photo
@@ -68,7 +68,43 @@ def test_the_registration_jobs_all_run(
     assert smtp_server.sink.wait_for_count(1)[0].subject == "Welcome!"
     with Image.open(io.BytesIO(local_store.get(results["file-processing"]["key"]))) as avatar:
         assert avatar.size == (256, 192)
-    assert results["notifications"] == {"user_id": 5, "message": "New user #5 registered"}
+    assert results["notifications"] == {"user_id": 5, "message": "New user #5 registered", "notified": []}
+
+
+def test_staff_hear_of_a_new_user_by_email_once_each_even_when_the_notification_runs_again(
+    make_queue: Callable[[str], Queue],
+    smtp_server: SmtpServer,
+    domain_worker: Callable[..., WorkerProcess],
+) -> None:
+    notifications, email = make_queue("notifications"), make_queue("email")
+    domain_worker(env={"STAFF_EMAILS": "ops@example.com, founder@example.com"})
+
+    first = notifications.add("new-user", {"user_id": 9})
+    assert first.wait_until_finished(30)["notified"] == ["ops@example.com", "founder@example.com"]
+    received = smtp_server.sink.wait_for_count(2)
+    assert sorted(r.rcpt_tos[0] for r in received) == ["founder@example.com", "ops@example.com"]
+    assert {r.subject for r in received} == {"New user #9"} and "#9" in received[0].part("plain")
+
+    # The same notification again (a retry, or a duplicate add): the email jobs already exist.
+    notifications.add("new-user", {"user_id": 9}).wait_until_finished(30)
+    wait_for(lambda: email.get_completed_count() == 2, 10, message="the two staff emails completed")
+    assert email.get_job_counts("waiting", "active", "completed") == {
+        "waiting": 0,
+        "active": 0,
+        "completed": 2,
+    }
+    assert smtp_server.sink.count() == 2
+
+
+def test_a_malformed_staff_address_fails_the_notification_naming_the_setting(
+    make_queue: Callable[[str], Queue], domain_worker: Callable[..., WorkerProcess]
+) -> None:
+    notifications = make_queue("notifications")
+    domain_worker(env={"STAFF_EMAILS": "ops@example.com\nBcc: x@evil.example"})
+    job = notifications.add("new-user", {"user_id": 3})
+    with pytest.raises(JobFailedError, match="invalid STAFF_EMAILS"):
+        job.wait_until_finished(30)
+    assert existing(notifications, job.id).attempts_made == 1
 
 
 def csv_of(rows: int) -> bytes:
