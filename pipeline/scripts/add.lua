@@ -73,9 +73,10 @@ local function idle_consumer(job_key, job_id)
     handoff = false
     return false
   end
-  local prefix = string.sub(job_key, 1, #job_key - #job_id)
-  local member, clock = claim_idle(KEYS[7], KEYS[10], KEYS[9], KEYS[1], KEYS[2], KEYS[5], KEYS[6], max_len,
-                                   prefix)
+  local member, clock = claim_idle({
+    idle = KEYS[7], handed = KEYS[10], active = KEYS[9], wait = KEYS[1], prio = KEYS[2], seq = KEYS[5],
+    events = KEYS[6], max_len = max_len, prefix = string.sub(job_key, 1, #job_key - #job_id),
+  })
   if member and handoff == nil then
     local meta = redis.call("HMGET", KEYS[8], "paused", "limiter_max", "aging_ms")
     -- The consumer leaves the idle set; it wakes by its timeout or the doorbell.

@@ -22,15 +22,16 @@
 --- @include "clock"
 --- @include "idle"
 
-local prefix = ARGV[1]
+local q = {
+  active = KEYS[1], wait = KEYS[2], prio = KEYS[3], seq = KEYS[5], events = KEYS[6], max_len = ARGV[2],
+  prefix = ARGV[1], idle = KEYS[7], handed = KEYS[8],
+}
 local moved = 0
 if ARGV[3] ~= "" then
-  moved = return_inbox(KEYS[7], KEYS[8], ARGV[3], KEYS[1], KEYS[2], KEYS[3], KEYS[5], KEYS[6], ARGV[2], prefix)
+  moved = return_inbox(q, ARGV[3])
 end
 for i = 4, #ARGV, 2 do
-  local job_id = ARGV[i]
-  moved = moved + put_back(prefix .. job_id, job_id, ARGV[i + 1], KEYS[1], KEYS[2], KEYS[3], KEYS[5],
-                           KEYS[6], ARGV[2])
+  moved = moved + put_back(q, ARGV[i], ARGV[i + 1])
 end
 if moved > 0 then wake(KEYS[4]) end
 return moved

@@ -32,7 +32,10 @@ end
 local now = tonumber(ARGV[1])
 local max_len = ARGV[4]
 local out = {}
-local returned = reap_idle(KEYS[9], KEYS[10], KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[6], max_len, ARGV[2])
+local returned = reap_idle({
+  active = KEYS[1], wait = KEYS[2], prio = KEYS[3], seq = KEYS[4], events = KEYS[6], max_len = max_len,
+  prefix = ARGV[2], idle = KEYS[9], handed = KEYS[10],
+})
 -- Locks expire on Redis's clock, whatever this sweeper's clock says.
 local expired = redis.call("ZRANGEBYSCORE", KEYS[1], "-inf", redis_ms(), "LIMIT", 0, 1000)
 for _, job_id in ipairs(expired) do

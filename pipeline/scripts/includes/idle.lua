@@ -17,9 +17,10 @@
   inboxes back without counting a stall; registrations lapse well before a
   handed job's lock does.
 
+  Functions that may put jobs back take the queue's key table q (see put_back).
+
   register_idle(idle_key, member, ttl_ms): (re)registers a consumer.
-  claim_idle(idle_key, handed_key, active_key, wait_key, prio_key, seq_key, events_key, max_len, prefix)
-    -> the member registered longest ago and still live, moved to the handed set, and
+  claim_idle(q) -> the member registered longest ago and still live, moved to the handed set, and
     Redis's clock (ms), or false; lapsed members met on the way are reaped (see reap_idle),
     and false once that put a job back (it now waits, and the caller's new job behind it).
   (Needs includes/clock.lua.)
@@ -27,11 +28,9 @@
   inbox_entry(job_id, token, attempts, msg) -> "<token> <attempts> <id length> <id><message>".
   parse_inbox_entry(entry) -> job id, token, attempts, message (nil for a malformed entry).
   take_inbox(idle_key, member) -> the entries waiting in a member's inbox, removed.
-  return_inbox(idle_key, handed_key, member, active_key, wait_key, prio_key, seq_key, events_key,
-               max_len, prefix)
-    -> jobs put back (put_back) from the member's inbox; removes it from both sets and
-    deletes the inbox.
-  reap_idle(idle_key, handed_key, ...same...) -> jobs put back from every lapsed member.
+  return_inbox(q, member) -> jobs put back (put_back) from the member's inbox; removes it
+    from both sets and deletes the inbox.
+  reap_idle(q) -> jobs put back from every lapsed member.
 ]]
 local function register_idle(idle_key, member, ttl_ms)
   redis.call("ZADD", idle_key, redis_ms() + ttl_ms, member)
@@ -59,48 +58,38 @@ local function take_inbox(idle_key, member)
   return entries
 end
 
-local function return_inbox(idle_key, handed_key, member, active_key, wait_key, prio_key, seq_key, events_key,
-                            max_len, prefix)
-  redis.call("ZREM", idle_key, member)
-  redis.call("ZREM", handed_key, member)
+local function return_inbox(q, member)
+  redis.call("ZREM", q.idle, member)
+  redis.call("ZREM", q.handed, member)
   local moved = 0
-  for _, entry in ipairs(take_inbox(idle_key, member)) do
+  for _, entry in ipairs(take_inbox(q.idle, member)) do
     local job_id, token = parse_inbox_entry(entry)
-    if job_id then
-      moved = moved + put_back(prefix .. job_id, job_id, token, active_key, wait_key, prio_key, seq_key,
-                               events_key, max_len)
-    end
+    if job_id then moved = moved + put_back(q, job_id, token) end
   end
   return moved
 end
 
-local function claim_idle(idle_key, handed_key, active_key, wait_key, prio_key, seq_key, events_key, max_len,
-                          prefix)
+local function claim_idle(q)
   for _ = 1, 10 do
-    local popped = redis.call("ZPOPMIN", idle_key)
+    local popped = redis.call("ZPOPMIN", q.idle)
     if not popped[1] then return false end
     local clock = redis_ms()
     if tonumber(popped[2]) >= clock then
-      redis.call("ZADD", handed_key, popped[2], popped[1])
+      redis.call("ZADD", q.handed, popped[2], popped[1])
       return popped[1], clock
     end
     -- A lapsed member's jobs go back to waiting; the new job must then wait behind them.
-    if return_inbox(idle_key, handed_key, popped[1], active_key, wait_key, prio_key, seq_key, events_key,
-                    max_len, prefix) > 0 then
-      return false
-    end
+    if return_inbox(q, popped[1]) > 0 then return false end
   end
   return false
 end
 
-local function reap_idle(idle_key, handed_key, active_key, wait_key, prio_key, seq_key, events_key, max_len,
-                         prefix)
+local function reap_idle(q)
   local now = "(" .. redis_ms()
   local moved = 0
-  for _, set_key in ipairs({idle_key, handed_key}) do
+  for _, set_key in ipairs({q.idle, q.handed}) do
     for _, member in ipairs(redis.call("ZRANGEBYSCORE", set_key, "-inf", now, "LIMIT", 0, 100)) do
-      moved = moved + return_inbox(idle_key, handed_key, member, active_key, wait_key, prio_key, seq_key,
-                                   events_key, max_len, prefix)
+      moved = moved + return_inbox(q, member)
     end
   end
   return moved
