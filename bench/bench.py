@@ -658,7 +658,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[Config, bool]:
         "--threads", type=int, default=8, help="threads per worker process (default %(default)s)"
     )
     parser.add_argument(
-        "--latency-jobs", type=int, default=None, help="probe jobs per side (default 300; quick 100)"
+        "--latency-jobs", type=int, default=None, help="probe jobs per side (default 1000; quick 200)"
     )
     parser.add_argument("--quick", action="store_true", help="a smaller, faster run (smoke test, noisier)")
     parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
@@ -671,7 +671,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[Config, bool]:
         batch=args.batch,
         processes=args.processes,
         threads=args.threads,
-        latency_jobs=args.latency_jobs or (100 if args.quick else 300),
+        latency_jobs=args.latency_jobs or (200 if args.quick else 1000),
         latency_gap_ms=(5.0, 10.0),
         round_trip_jobs=min(jobs, 500),
     )
