@@ -253,9 +253,11 @@ class JobConsumer(Consumer):
                 pairs.append((job_id, token))
         if pairs:
             self.logger.debug("Putting back %d unstarted jobs on queue %r.", len(pairs), self.queue_name)
-        if pairs or self.closed:
+        if self.closed:  # a closing consumer also leaves the idle set, returning what it was handed
             self.registered = False
-            self.store.requeue(pairs, self.idle_member if self.closed else "")
+            self.store.requeue(pairs, self.idle_member)
+        elif pairs:
+            self.store.requeue(pairs)
         self.capacity.set()
 
     def close(self) -> None:
