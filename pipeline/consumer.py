@@ -104,8 +104,14 @@ class JobConsumer(Consumer):
         self.closed = False
         self.taking_lock = threading.Lock()
         self.capacity = threading.Event()
-        # Registration for direct handoffs; the lock duration travels in the member.
-        self.idle_member = f"{self.lock_ms}|{uuid.uuid4().hex}"
+        # Registration for direct handoffs; the lock duration travels in the member. A consumer
+        # that Dramatiq's consumer thread rebuilds (after a connection error) keeps the thread's
+        # member, so it finds in its inbox what was handed to it meanwhile.
+        self.idle_member = (
+            getattr(current, "pipeline_idle_member", "") or f"{self.lock_ms}|{uuid.uuid4().hex}"
+        )
+        if self.handoff is not None:
+            current.pipeline_idle_member = self.idle_member  # type: ignore[attr-defined]
         self.registered = False
         # Re-registered at every empty fetch, so a lapsed registration is a worker that went away;
         # it lapses well before a handed job's lock, so the sweep returns that job unstalled.

@@ -17,7 +17,7 @@ from pipeline import Queue
 from pipeline.events import QueueEvents
 from pipeline.job import JobState
 from pipeline.store import Fetched, QueueStore
-from tests.support import local_ports, unique, wait_for
+from tests.support import local_ports, redis_answers, unique, wait_for
 
 LOCK_MS = 30_000
 
@@ -236,11 +236,12 @@ def test_a_local_pause_holds_even_for_a_job_handed_to_the_paused_worker(
 def test_a_job_handed_to_a_killed_idle_worker_runs_elsewhere_once_without_a_stall(
     settings, queue_name, worker_process, client
 ) -> None:
-    # A long lock: recovery must come from the lapsed registration, not from the lock expiring.
+    # Lock and sweep both at 30 s: recovery must come from a live worker's fetch finding the
+    # dead one's registration lapsed, not from the lock expiring or the periodic sweep.
     env = {
         "TEST_QUEUE": queue_name,
         "PIPELINE_LOCK_DURATION_MS": "30000",
-        "PIPELINE_STALLED_INTERVAL_MS": "300",
+        "PIPELINE_STALLED_INTERVAL_MS": "30000",
     }
     q = Queue(queue_name, settings=settings)
     events = QueueEvents(q.name, settings=settings)
@@ -262,7 +263,7 @@ def test_a_job_handed_to_a_killed_idle_worker_runs_elsewhere_once_without_a_stal
     assert q.get_job(job.id).state is JobState.ACTIVE  # handed to the dead worker's inbox
 
     worker_process("tests.apps.basic", env={**env, "TEST_WORKER_TAG": "B"}, threads=1)
-    assert job.wait_until_finished(20) == "B"  # well before the 30 s lock could expire
+    assert job.wait_until_finished(20) == "B"  # well before the lock expires or a second sweep
     assert client.lrange(runs, 0, -1) == [b"B"]
     assert q.get_job(job.id).attempts_made == 1
     assert client.hget(q.store.keys.job(job.id), "stalled_count") is None
@@ -301,3 +302,50 @@ def test_jobs_trickling_in_from_three_producers_each_run_exactly_once_on_three_i
     assert q.get_job_counts() == {"waiting": 0, "delayed": 0, "active": 0, "completed": 180, "failed": 0}
     runs = [int(client.get(f"{prefix}:{p}:{i}") or 0) for p in range(3) for i in range(60)]
     assert runs == [1] * 180
+
+
+def test_idle_workers_come_back_after_a_redis_restart_and_take_new_jobs(
+    settings, queue_name, tmp_path
+) -> None:
+    import shutil
+    import subprocess
+
+    from tests.support import WorkerProcess, free_port
+
+    port = free_port()
+    cmd = [shutil.which("redis-server") or "redis-server", "--port", str(port), "--bind", "127.0.0.1"]
+    cmd += ["--save", "", "--appendonly", "yes", "--dir", str(tmp_path)]
+
+    def start_redis() -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(lambda: redis_answers(url), 10, message="redis-server up")
+        return proc
+
+    url = f"redis://127.0.0.1:{port}/0"
+    server = start_redis()
+    worker = None
+    try:
+        local = settings.replace(redis_url=url, redis_explicit=True)
+        env = {"REDIS_URL": url, "PIPELINE_NAMESPACE": settings.namespace, "TEST_QUEUE": queue_name}
+        worker = WorkerProcess("tests.apps.basic", env, None, 1, 2).wait_ready()
+        q = Queue(queue_name, settings=local)
+        assert q.add("echo", {"n": 1}).wait_until_finished(20) == {"n": 1}
+        wait_for(lambda: q.client.zcard(q.store.keys.idle) == 1, 10, message="the worker registered idle")
+
+        server.terminate()  # a clean shutdown: the append-only file keeps every key
+        server.wait(10)
+        server = start_redis()
+
+        # Jobs added right after the restart, while the worker reconnects, are not lost either.
+        jobs = [q.add("echo", {"n": n}) for n in range(2, 6)]
+        assert [job.wait_until_finished(30) for job in jobs] == [{"n": n} for n in range(2, 6)]
+        assert q.get_job_counts("waiting", "active", "completed") == {
+            "waiting": 0,
+            "active": 0,
+            "completed": 5,
+        }
+    finally:
+        if worker is not None:
+            worker.stop()
+        server.terminate()
+        server.wait(10)

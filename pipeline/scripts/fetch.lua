@@ -35,8 +35,10 @@
   limited set (still "waiting") until its window frees, so it never blocks
   other groups, uses no attempt and is not failed.
 
-  Idle registration (see includes/idle.lua): jobs already handed to this
-  consumer's inbox are taken first (they are active and locked for it).  A
+  Idle registration (see includes/idle.lua): lapsed members (workers that went
+  away) are reaped first, their inbox jobs back to waiting without a stall, so
+  any live worker's next fetch recovers them.  Jobs already handed to this
+  consumer's inbox are taken next (they are active and locked for it).  A
   consumer that took nothing from a queue that is not paused, rate limited or
   aging, with nothing left waiting, registers so that add hands it the next job
   directly; otherwise it leaves the idle set.
@@ -63,6 +65,10 @@ local function wake_by(t)
 end
 
 promote_due(KEYS[3], KEYS[1], KEYS[2], KEYS[6], KEYS[7], max_len, prefix, clock)
+reap_idle({
+  active = KEYS[4], wait = KEYS[1], prio = KEYS[2], seq = KEYS[6], events = KEYS[7], max_len = max_len,
+  prefix = prefix, idle = KEYS[10], handed = KEYS[11],
+})
 
 local released = redis.call("ZRANGEBYSCORE", KEYS[8], "-inf", clock, "LIMIT", 0, 1000)
 for _, job_id in ipairs(released) do
