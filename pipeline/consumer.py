@@ -120,6 +120,7 @@ class JobConsumer(Consumer):
         # while alive (only a short lock duration makes this shorter than the timeout).
         self.idle_wait_s = max(self.idle_ttl_ms - 200, self.idle_ttl_ms / 2) / 1000
         self.handed: threading.Event | None = None
+        self._wait_connection: redis.Connection | None = None
 
     @property
     def outstanding_message_count(self) -> int:
@@ -165,7 +166,7 @@ class JobConsumer(Consumer):
                     wait_s = min(wait_s, max(due_in, 1) / 1000)
                 # The inbox is read even when not registered: a job handed just before the
                 # registration ended is already this consumer's.
-                got = self.store.wait_for_work(wait_s, self.idle_member)
+                got = self.store.wait_for_work(wait_s, self.idle_member, self._own_connection())
                 if isinstance(got, Fetched):
                     self.registered = False  # the handoff took this consumer off the idle set
                     if self.queue_name in self.broker.locally_paused:
@@ -188,6 +189,13 @@ class JobConsumer(Consumer):
             self.outstanding[fetched.job_id] = fetched.token
             self.cache.append(self._proxy(fetched))
         return self.cache.popleft()
+
+    def _own_connection(self) -> redis.Connection:
+        """The connection this consumer blocks on: its own, outside the client's pool."""
+        if self._wait_connection is None:
+            pool = self.store.client.connection_pool
+            self._wait_connection = pool.connection_class(**pool.connection_kwargs)
+        return self._wait_connection
 
     def _leave_idle(self) -> None:
         """Stop taking direct handoffs; anything already handed over goes back to waiting."""
@@ -276,6 +284,8 @@ class JobConsumer(Consumer):
             self.requeue(cached)
         except redis.RedisError:
             self.logger.warning("Could not put back %d unstarted jobs.", len(cached), exc_info=True)
+        if self._wait_connection is not None:
+            self._wait_connection.disconnect()
 
     # -- helpers ------------------------------------------------------------------------------
 

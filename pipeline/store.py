@@ -183,11 +183,23 @@ class QueueStore:
             out["group_key"] = raw[2].decode()
         return out
 
-    def wait_for_work(self, timeout_s: float, idle_member: str = "") -> Fetched | bool:
+    def wait_for_work(
+        self, timeout_s: float, idle_member: str = "", connection: redis.Connection | None = None
+    ) -> Fetched | bool:
         """Block until a job is handed to ``idle_member`` (that job), the doorbell rings (True),
-        or ``timeout_s`` passes (False)."""
+        or ``timeout_s`` passes (False).
+
+        With ``connection`` (a consumer's own, used by nothing else) the wait goes straight
+        over it: a handed job then reaches its worker without the client's per-command
+        pool and metrics bookkeeping on the way back.
+        """
         keys = [self.keys.inbox(idle_member), self.keys.marker] if idle_member else [self.keys.marker]
-        popped = self.client.blpop(keys, timeout=max(timeout_s, 0.001))
+        timeout = max(timeout_s, 0.001)
+        if connection is None:
+            popped = self.client.blpop(keys, timeout=timeout)
+        else:
+            connection.send_command("BLPOP", *keys, timeout)
+            popped = connection.read_response()
         if popped is None:
             return False
         if popped[0] == self.keys.marker.encode():
