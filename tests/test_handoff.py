@@ -137,7 +137,7 @@ def test_a_lapsed_registration_never_receives_a_job(make_queue: Callable[..., Qu
     member = _member()
     _go_idle(q.store, member, ttl_ms=1)
     wait_for(lambda: q.store.client.zscore(q.store.keys.idle, member) is not None, 1)
-    wait_for(lambda: _redis_ms(q) > int(q.store.client.zscore(q.store.keys.idle, member) or 0), 5)
+    wait_for(lambda: q.store.redis_ms() > int(q.store.client.zscore(q.store.keys.idle, member) or 0), 5)
 
     job = q.add("n", {})
 
@@ -171,11 +171,6 @@ def test_a_fetch_also_takes_what_was_handed_over_just_before(make_queue: Callabl
 
     assert [f.job_id for f in taken] == [handed.id, waiting.id]
     assert q.store.client.llen(q.store.keys.inbox(member)) == 0
-
-
-def _redis_ms(q: Queue) -> int:
-    seconds, micros = q.store.client.time()
-    return int(seconds) * 1000 + int(micros) // 1000
 
 
 def test_a_completion_with_nothing_left_to_take_registers_the_worker_idle_in_the_same_call(

@@ -137,10 +137,6 @@ def test_locks_count_on_redis_clock_so_hosts_with_skewed_clocks_agree(settings, 
     real_now = pipeline.store.now_ms
     hour = 3_600_000
 
-    def redis_ms() -> int:
-        seconds, micros = q.store.client.time()
-        return int(seconds) * 1000 + int(micros) // 1000
-
     monkeypatch.setattr(pipeline.store, "now_ms", lambda: real_now() - hour)  # the worker's host is behind
     (held,), _, _, _ = q.store.fetch(1, 30_000, "30000|worker", 0)
     q.store.extend_locks([(held.job_id, held.token)], 30_000)
@@ -148,5 +144,5 @@ def test_locks_count_on_redis_clock_so_hosts_with_skewed_clocks_agree(settings, 
 
     assert q.store.reclaim_stalled(max_stalled=0, interval_ms=10) == []
     assert q.get_job(job.id).state is JobState.ACTIVE
-    expires_in = int(q.store.client.zscore(q.store.keys.active, job.id)) - redis_ms()
+    expires_in = int(q.store.client.zscore(q.store.keys.active, job.id)) - q.store.redis_ms()
     assert 25_000 < expires_in <= 30_000
