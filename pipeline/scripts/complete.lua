@@ -5,7 +5,7 @@
   KEYS[5] wait list   KEYS[6] prioritized zset   KEYS[7] delayed zset   KEYS[8] meta hash
   KEYS[9] priority seq   KEYS[10] idle consumers zset
 
-  ARGV[1] job id    ARGV[2] lock token    ARGV[3] now (epoch ms)
+  ARGV[1] job id    ARGV[2] lock token    ARGV[3] now (epoch ms, this host's clock: record timestamps)
   ARGV[4] result (JSON)
   ARGV[5] keep: -1 keep every completed job, 0 remove this one now, N keep the newest N
   ARGV[6] events max length   ARGV[7] job name
