@@ -68,7 +68,7 @@ promote_due(KEYS[3], KEYS[1], KEYS[2], KEYS[6], KEYS[7], max_len, prefix, clock)
 reap_idle({
   active = KEYS[4], wait = KEYS[1], prio = KEYS[2], seq = KEYS[6], events = KEYS[7], max_len = max_len,
   prefix = prefix, idle = KEYS[10], handed = KEYS[11],
-})
+}, clock)
 
 local released = redis.call("ZRANGEBYSCORE", KEYS[8], "-inf", clock, "LIMIT", 0, 1000)
 for _, job_id in ipairs(released) do

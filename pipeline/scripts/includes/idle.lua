@@ -30,7 +30,8 @@
   take_inbox(idle_key, member) -> the entries waiting in a member's inbox, removed.
   return_inbox(q, member) -> jobs put back (put_back) from the member's inbox; removes it
     from both sets and deletes the inbox.
-  reap_idle(q) -> jobs put back from every lapsed member.
+  reap_idle(q, clock) -> jobs put back from every lapsed member (clock: Redis's, if the
+    caller already read it).
 ]]
 local function register_idle(idle_key, member, ttl_ms)
   redis.call("ZADD", idle_key, redis_ms() + ttl_ms, member)
@@ -84,8 +85,8 @@ local function claim_idle(q)
   return false
 end
 
-local function reap_idle(q)
-  local now = "(" .. redis_ms()
+local function reap_idle(q, clock)
+  local now = "(" .. (clock or redis_ms())
   local moved = 0
   for _, set_key in ipairs({q.idle, q.handed}) do
     for _, member in ipairs(redis.call("ZRANGEBYSCORE", set_key, "-inf", now, "LIMIT", 0, 100)) do
