@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+import traceback
 from typing import Any
 
 import dramatiq
@@ -29,6 +31,14 @@ class Retries(Middleware):
     keeps Dramatiq's behaviour.  ``throws`` and :class:`UnrecoverableError` fail
     at once.  The retry itself is written by the consumer in one transition
     (active -> delayed), so the job is never enqueued twice.
+
+    Like Dramatiq's Retries it writes ``message.options["retries"]`` (failed
+    attempts so far), ``["traceback"]`` and ``["requeue_timestamp"]`` after a
+    failed attempt, so ``on_failure``/``on_retry_exhausted`` targets and other
+    middleware read them as usual.  A retried attempt starts with ``retries``
+    taken from the job record's attempt count (the stored message is not
+    rewritten between attempts, so the previous ``traceback`` is not carried;
+    it is on the record, ``job.stacktrace``).
     """
 
     def __init__(self, *, max_retries: int = DEFAULT_MAX_RETRIES) -> None:
@@ -47,6 +57,10 @@ class Retries(Middleware):
             "throws",
             "on_retry_exhausted",
         }
+
+    def before_process_message(self, broker: dramatiq.Broker, message: Any) -> None:
+        if isinstance(message, JobMessage) and message.attempts_made:
+            message.options["retries"] = message.attempts_made
 
     def after_process_message(
         self,
@@ -70,6 +84,9 @@ class Retries(Middleware):
             return
 
         retries_so_far = message.attempts_made
+        message.options["retries"] = retries_so_far + 1
+        message.options["traceback"] = traceback.format_exc(limit=30)
+        message.options["requeue_timestamp"] = int(time.time() * 1000)
         retry_when = option("retry_when")
         if retry_when is not None:
             again = bool(retry_when(retries_so_far, exception))

@@ -8,6 +8,8 @@ in Redis instead of in worker memory, and idle workers block instead of poll.
 
 from __future__ import annotations
 
+import collections
+import math
 import threading
 import time
 import weakref
@@ -25,14 +27,12 @@ from dramatiq.middleware import (
     ShutdownNotifications,
     TimeLimit,
 )
-from dramatiq.results import Results
 
 from pipeline import app
 from pipeline.consumer import JobConsumer
 from pipeline.errors import ConfigurationError, InvalidJobError
 from pipeline.options import MAX_PRIORITY
 from pipeline.queue import Queue
-from pipeline.results import JobResultBackend
 from pipeline.settings import Settings
 from pipeline.store import Entry, QueueStore
 
@@ -46,10 +46,14 @@ def default_middleware() -> list[Middleware]:
     Dramatiq's defaults come first, in Dramatiq's order, so its semantics hold
     (age limits, time limits, shutdown notices, callbacks, pipelines).  Our
     Retries replaces Dramatiq's: same options, plus Bull's attempts/backoff, and
-    it reschedules through the job store instead of enqueueing a copy.  Results
-    hands return values to the consumer, which stores them with the completion.
-    CurrentJob follows, so the job is bound before LocalEvents fires
-    ``active`` listeners with it.  RateLimit only publishes actor-declared
+    it reschedules through the job store instead of enqueueing a copy.
+    JobResults hands return values to the consumer, which stores them on the job
+    record with the completion (Bull's return value); Dramatiq's ``Results`` is
+    not in the stack, as in Dramatiq: add ``Results(backend=...)`` for
+    ``message.get_result()`` (``pipeline.results.JobResultBackend`` reads the
+    job records, any Dramatiq backend works too).  CurrentJob follows, so the
+    job is bound before LocalEvents fires ``active`` listeners with it.
+    RateLimit only publishes actor-declared
     limiters at boot (the fetch script enforces them).  Cancellation, StallDetection and
     WorkerRegistry each run a small thread per worker process (cancel requests,
     lock renewal and stall sweeps, heartbeats); WorkerRegistry also checks at
@@ -57,6 +61,7 @@ def default_middleware() -> list[Middleware]:
     """
     from middleware.cancellation import Cancellation
     from middleware.current_job import CurrentJob
+    from middleware.job_results import JobResults
     from middleware.local_events import LocalEvents
     from middleware.rate_limit import RateLimit
     from middleware.retries import Retries
@@ -70,7 +75,7 @@ def default_middleware() -> list[Middleware]:
         Callbacks(),
         Pipelines(),
         Retries(),
-        Results(backend=JobResultBackend(), store_results=True),
+        JobResults(),
         CurrentJob(),
         LocalEvents(),
         RateLimit(),
@@ -86,12 +91,33 @@ class PipelineBroker(RedisBroker):
     def __init__(
         self,
         *,
+        url: str | None = None,
+        middleware: list[Middleware] | None = None,
+        namespace: str | None = None,
         settings: Settings | None = None,
         client: redis.Redis | None = None,
-        middleware: list[Middleware] | None = None,
+        **parameters: Any,
     ) -> None:
-        self.settings = settings or app.get_settings()
-        client = client or (app.get_client() if settings is None else None)
+        """Take what ``RedisBroker`` takes, plus ``settings``.
+
+        ``url`` or connection ``parameters`` (``host``, ``port``, ``db``, ``password``, any
+        ``redis.Redis`` keyword) build the client as ``RedisBroker`` does; ``namespace``
+        prefixes every key, as there.  ``maintenance_chance``, ``heartbeat_timeout`` and
+        ``dead_message_ttl`` are accepted and have nothing to tune: jobs are never kept in
+        per-worker ack sets, and failed jobs stay until ``clean``/``remove_on_fail``.
+        """
+        for ignored in ("maintenance_chance", "heartbeat_timeout", "dead_message_ttl"):
+            parameters.pop(ignored, None)
+        base = settings or app.get_settings()
+        if namespace is not None:
+            base = base.replace(namespace=namespace)
+        if url:
+            base = base.replace(redis_url=url, redis_explicit=True)
+        self.settings = base
+        if client is None and (url or parameters):
+            client = _client(url, parameters)
+        elif client is None and settings is None:
+            client = app.get_client()
         if client is None:
             from pipeline.connection import make_client
 
@@ -109,6 +135,8 @@ class PipelineBroker(RedisBroker):
         self.live_consumers: weakref.WeakSet[JobConsumer] = weakref.WeakSet()
         #: Queues this process's workers must not start jobs of (Bull's local pause).
         self.locally_paused: set[str] = set()
+        #: Exceptions of the jobs this process's workers failed, per queue (``join(fail_fast=True)``).
+        self.dead_letters_by_queue: dict[str, collections.deque[BaseException]] = {}
 
     # -- jobs and handlers -------------------------------------------------------------------
 
@@ -180,13 +208,26 @@ class PipelineBroker(RedisBroker):
             self.queues.add(queue_name)
             self.emit_after("declare_queue", queue_name)
 
-    def enqueue(self, message: Message[Any], *, delay: int | None = None) -> Message[Any]:
-        """Store ``message`` as a job (``actor.send`` lands here); its message id is the job id."""
+    def enqueue(self, message: Message[Any], *, delay: float | None = None) -> Message[Any]:
+        """Store ``message`` as a job (``actor.send`` lands here); its message id is the job id.
+
+        ``delay`` is in milliseconds, an int or a float as Dramatiq takes it (a fraction of a
+        millisecond is dropped).  The message is stored exactly as the installed Dramatiq
+        encoder writes it, JSON or not.
+        """
         options = message.options
         if delay is None:
             delay = options.get("delay") or 0
-        if isinstance(delay, bool) or not isinstance(delay, int) or delay < 0:
-            raise InvalidJobError(f"delay must be an int >= 0 (ms), got {delay!r}", queue=message.queue_name)
+        if (
+            isinstance(delay, bool)
+            or not isinstance(delay, int | float)
+            or not math.isfinite(delay)
+            or delay < 0
+        ):
+            raise InvalidJobError(
+                f"delay must be a number >= 0 (ms), got {delay!r}", queue=message.queue_name
+            )
+        delay = int(delay)
         priority = options.get("priority") or 0
         if isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= MAX_PRIORITY:
             raise InvalidJobError(
@@ -199,9 +240,8 @@ class PipelineBroker(RedisBroker):
             stored = stored.copy(options={"delay": delay})
         self.emit_before("enqueue", message, delay or None)
         queue = self.queue(message.queue_name)
-        entry = Entry(
-            message.message_id, stored.encode().decode(), delay, priority, bool(options.get("lifo")), job_name
-        )
+        lifo = bool(options.get("lifo"))
+        entry = Entry(message.message_id, stored.encode(), delay, priority, lifo, job_name)
         queue._send([entry])
         self.emit_after("enqueue", message, delay or None)
         return message
@@ -213,21 +253,54 @@ class PipelineBroker(RedisBroker):
             if started is not None:  # a job handed over directly: its consumer may go on
                 started.set()
 
+    def emit_after(self, signal: str, *args: Any, **kwargs: Any) -> None:
+        super().emit_after(signal, *args, **kwargs)
+        if signal == "nack" or (signal == "ack" and getattr(args[0], "outcome", None) == "failed"):
+            self.record_dead_letter(args[0])
+
     def get_declared_delay_queues(self) -> set[str]:
+        """Always empty: delayed jobs wait in their own queue's delayed set, not in a ``.DQ`` queue."""
         return set()
 
     def flush(self, queue_name: str) -> None:
+        """Drop the jobs of ``queue_name`` that are not running: waiting, delayed, finished.
+
+        Only this broker's namespace is touched.  Running jobs finish (a job is never
+        taken from under its worker).
+        """
         queue = self.queue(queue_name)
         queue.empty()
         queue.clean(0, "completed")
         queue.clean(0, "failed")
+        self.dead_letters_by_queue.pop(queue_name, None)
 
     def flush_all(self) -> None:
-        for queue_name in self.queues:
+        """Flush every queue this broker declared (never anything outside its namespace)."""
+        for queue_name in list(self.queues):
             self.flush(queue_name)
 
-    def join(self, queue_name: str, *, interval: int = 100, timeout: int | None = None) -> None:
-        """Wait until ``queue_name`` has no waiting, delayed or active job (for tests)."""
+    def record_dead_letter(self, message: Message[Any]) -> None:
+        """Remember why a job this process ran failed, for ``join(fail_fast=True)``."""
+        exception = getattr(message, "_exception", None) or Exception(
+            getattr(message, "failure_reason", None) or "job failed"
+        )
+        letters = self.dead_letters_by_queue.setdefault(message.queue_name, collections.deque(maxlen=1000))
+        letters.append(exception)
+
+    def join(
+        self,
+        queue_name: str,
+        *,
+        interval: int = 100,
+        timeout: int | None = None,
+        fail_fast: bool | None = False,
+    ) -> None:
+        """Wait until ``queue_name`` has no waiting, delayed or active job (for tests).
+
+        Raises ``QueueJoinTimeout`` once ``timeout`` ms pass.  With ``fail_fast`` (as on
+        Dramatiq's stub broker) it raises the exception of a job of this queue that a worker
+        of this process failed since the queue was last flushed.
+        """
         from dramatiq.errors import QueueJoinTimeout
 
         deadline = None if timeout is None else time.monotonic() + timeout / 1000
@@ -236,6 +309,21 @@ class PipelineBroker(RedisBroker):
             if deadline is not None and time.monotonic() >= deadline:
                 raise QueueJoinTimeout(queue_name)
             time.sleep(interval / 1000)
+        if fail_fast:
+            for exception in self.dead_letters_by_queue.get(queue_name, ()):
+                raise exception
+
+
+def _client(url: str | None, parameters: dict[str, Any]) -> redis.Redis:
+    """A client built as ``RedisBroker`` builds one: from the URL, else from the parameters."""
+    from pipeline.connection import redis_address
+
+    if url:
+        client = redis.Redis(connection_pool=redis.ConnectionPool.from_url(url), **parameters)
+        client.pipeline_address = redis_address(url)  # type: ignore[attr-defined]
+    else:
+        client = redis.Redis(**parameters)
+    return client
 
 
 _broker: PipelineBroker | None = None

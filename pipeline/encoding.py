@@ -4,7 +4,8 @@ Both sit on the path of every ``add()``, so they avoid the general-purpose
 machinery they match: an id in ``uuid.uuid4()``'s format without building a
 ``UUID`` object, and Dramatiq's default JSON encoding from one reused encoder
 instead of ``json.dumps`` building a new one per call (the output is the
-same, byte for byte).  Any other Dramatiq encoder a user installs is used as is.
+same, byte for byte).  Any other Dramatiq encoder a user installs is used as is,
+its bytes stored unchanged (they need not be UTF-8 or JSON: ``PickleEncoder``).
 """
 
 from __future__ import annotations
@@ -28,9 +29,26 @@ def new_job_id() -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-def encode_message(message: dict[str, Any]) -> str:
+def encode_message(message: dict[str, Any]) -> str | bytes:
     """The message as the installed Dramatiq encoder writes it (TypeError/ValueError if it cannot)."""
     encoder = dramatiq.get_encoder()
     if type(encoder) is JSONEncoder:
         return _JSON.encode(message)
-    return encoder.encode(message).decode()
+    return encoder.encode(message)
+
+
+def decode_message(raw: str | bytes) -> dict[str, Any]:
+    """A stored message as a dict, whichever encoder wrote it (JSON is read as JSON)."""
+    if isinstance(raw, str):
+        raw = raw.encode(errors="surrogateescape")  # how job records carry non-UTF-8 messages
+    if raw[:1] == b"{":
+        try:
+            decoded = json.loads(raw)
+        except ValueError:
+            decoded = None
+        if isinstance(decoded, dict):
+            return decoded
+    fields = dramatiq.get_encoder().decode(raw)
+    if not isinstance(fields, dict):
+        raise ValueError(f"a stored message decodes to {type(fields).__name__}, not a dict")
+    return fields

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from pipeline.encoding import decode_message
 from pipeline.errors import (
     InvalidJobError,
     JobFailedError,
@@ -77,7 +77,7 @@ class Job:
 
     @classmethod
     def from_record(cls, queue: Queue, record: dict[str, str], job_id: str) -> Job:
-        message = json.loads(record["msg"])
+        message = decode_message(record["msg"])
         opts = dict(message.get("options") or {})
         if "time_limit" in opts:
             opts["timeout"] = opts.pop("time_limit")

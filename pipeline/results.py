@@ -1,7 +1,9 @@
 """Dramatiq's result backend, answered from the job records.
 
 A return value is not written separately: the consumer stores it in the same
-script that completes the job.  ``message.get_result()`` reads the record.
+script that completes the job (see ``middleware.job_results``).  With
+``Results(backend=JobResultBackend())`` on the broker, ``message.get_result()``
+reads the record, with Dramatiq's blocking and timeout semantics.
 """
 
 from __future__ import annotations
@@ -9,9 +11,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import dramatiq
 from dramatiq.results import ResultBackend, ResultFailure, ResultMissing, ResultTimeout
 
 from pipeline.job import JobState
+
+#: Dramatiq's default wait for a blocking ``get_result`` (ms).
+DEFAULT_TIMEOUT = 10_000
 
 
 class JobResultBackend(ResultBackend):
@@ -27,10 +33,16 @@ class JobResultBackend(ResultBackend):
         """Failures are recorded by the fail transition itself."""
 
     def get_result(self, message: Any, *, block: bool = False, timeout: int | None = None) -> Any:
-        from pipeline.broker import get_broker
+        """The job's result; ``timeout`` in ms as in Dramatiq (None: 10 s, 0: look once)."""
+        from pipeline.broker import PipelineBroker, get_broker
 
-        queue = get_broker().queue(message.queue_name)
-        deadline = time.monotonic() + (timeout or 10_000) / 1000
+        broker = dramatiq.get_broker()
+        if not isinstance(broker, PipelineBroker):
+            broker = get_broker()
+        queue = broker.queue(message.queue_name)
+        if timeout is None:
+            timeout = DEFAULT_TIMEOUT
+        deadline = time.monotonic() + timeout / 1000
         while True:
             job = queue.get_job(message.message_id)
             if job is not None and job.state is JobState.COMPLETED:
@@ -41,4 +53,4 @@ class JobResultBackend(ResultBackend):
                 raise ResultMissing(message)
             if time.monotonic() >= deadline:
                 raise ResultTimeout(message)
-            time.sleep(0.02)
+            time.sleep(min(0.02, max(0.0, deadline - time.monotonic())))

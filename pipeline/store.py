@@ -32,7 +32,7 @@ class Entry(NamedTuple):
     """What ``add.lua`` takes per job."""
 
     job_id: str
-    message: str
+    message: str | bytes
     delay: int
     priority: int
     lifo: bool
@@ -427,7 +427,8 @@ class QueueStore:
                 out.append(None)
                 continue
             it = iter(flat)
-            out.append({f.decode(): v.decode() for f, v in zip(it, it, strict=True)})
+            # surrogateescape: a message of a non-UTF-8 encoder (pickle) survives, byte for byte
+            out.append({f.decode(): v.decode(errors="surrogateescape") for f, v in zip(it, it, strict=True)})
         return out
 
     def counts(self, states: Sequence[str]) -> dict[str, int]:

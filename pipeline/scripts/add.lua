@@ -54,7 +54,7 @@ local function debounce(job_key, job_id, owner, msg, delay, prio_tag)
   local owner_key = string.sub(job_key, 1, #job_key - #job_id) .. owner
   if redis.call("ZSCORE", KEYS[3], owner) == false then return false end
   if redis.call("TYPE", owner_key)["ok"] == "string" then
-    redis.call("SET", owner_key, "d" .. prio_tag .. msg)
+    redis.call("SET", owner_key, pending_value("d", prio_tag, msg))
   else
     redis.call("HSET", owner_key, "msg", msg)
   end
@@ -116,7 +116,7 @@ for i = 1, n do
       emit(KEYS[6], max_len, "deduplicated", owner, "by", job_id)
       out[#out + 1], out[#out + 2] = 2, owner
     end
-  elseif redis.call("SET", job_key, (delay > 0 and "d" or "w") .. prio_tag .. msg, "NX") then
+  elseif redis.call("SET", job_key, pending_value(delay > 0 and "d" or "w", prio_tag, msg), "NX") then
     if dedup_key then
       if ttl > 0 then
         redis.call("SET", dedup_key, job_id, "PX", ttl)
