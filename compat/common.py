@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pika
 import pytest
 from dramatiq import Worker
 
@@ -28,7 +29,7 @@ skip_on_pypy = pytest.mark.skipif(
     platform.python_implementation() == "PyPy", reason="time limits are not supported under PyPy"
 )
 
-#: Only the RabbitMQ test files use these; none of them is run here.
+#: test_broker.py builds (never connects) a RabbitMQ broker with these.
 RABBITMQ_USERNAME = "guest"
 RABBITMQ_PASSWORD = "guest"
-RABBITMQ_CREDENTIALS = None
+RABBITMQ_CREDENTIALS = pika.credentials.PlainCredentials(RABBITMQ_USERNAME, RABBITMQ_PASSWORD)

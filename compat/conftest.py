@@ -74,7 +74,9 @@ def _broker(redis_url: str) -> Iterator[PipelineBroker]:
 
 @pytest.fixture
 def stub_broker(redis_url: str) -> Iterator[PipelineBroker]:
-    yield from _broker(redis_url)
+    for broker in _broker(redis_url):
+        broker.fail_fast_default = True  # Dramatiq's stub broker joins with fail_fast on
+        yield broker
 
 
 @pytest.fixture

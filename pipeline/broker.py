@@ -13,11 +13,12 @@ import math
 import threading
 import time
 import weakref
-from typing import Any
+from typing import Any, NamedTuple
 
 import dramatiq
 import redis
 from dramatiq.brokers.redis import RedisBroker
+from dramatiq.errors import ActorNotFound
 from dramatiq.message import Message
 from dramatiq.middleware import (
     AgeLimit,
@@ -30,7 +31,7 @@ from dramatiq.middleware import (
 
 from pipeline import app
 from pipeline.consumer import JobConsumer
-from pipeline.errors import ConfigurationError, InvalidJobError
+from pipeline.errors import ConfigurationError, InvalidJobError, PipelineError
 from pipeline.options import MAX_PRIORITY
 from pipeline.queue import Queue
 from pipeline.settings import Settings
@@ -136,7 +137,9 @@ class PipelineBroker(RedisBroker):
         #: Queues this process's workers must not start jobs of (Bull's local pause).
         self.locally_paused: set[str] = set()
         #: Exceptions of the jobs this process's workers failed, per queue (``join(fail_fast=True)``).
-        self.dead_letters_by_queue: dict[str, collections.deque[BaseException]] = {}
+        self.dead_letters_by_queue: dict[str, collections.deque[DeadLetter]] = {}
+        #: What ``join`` does when ``fail_fast`` is not given (Dramatiq's stub broker: True).
+        self.fail_fast_default = False
 
     # -- jobs and handlers -------------------------------------------------------------------
 
@@ -280,12 +283,24 @@ class PipelineBroker(RedisBroker):
             self.flush(queue_name)
 
     def record_dead_letter(self, message: Message[Any]) -> None:
-        """Remember why a job this process ran failed, for ``join(fail_fast=True)``."""
-        exception = getattr(message, "_exception", None) or Exception(
-            getattr(message, "failure_reason", None) or "job failed"
-        )
+        """Remember a job this process's workers failed, for ``dead_letters`` and ``join(fail_fast=True)``.
+
+        The exception is kept as its type and arguments, never the object: holding it would
+        keep its traceback, frames and locals alive after the worker let go of them.
+        """
+        exception = getattr(message, "_exception", None)
+        if exception is None and message.actor_name not in self.actors:
+            exception = ActorNotFound(message.actor_name)
+        if exception is None:
+            exception = PipelineError(getattr(message, "failure_reason", None) or "job failed")
+        plain = getattr(message, "_message", message)
         letters = self.dead_letters_by_queue.setdefault(message.queue_name, collections.deque(maxlen=1000))
-        letters.append(exception)
+        letters.append(DeadLetter(plain, type(exception), exception.args, str(exception)))
+
+    @property
+    def dead_letters(self) -> list[Message[Any]]:
+        """The messages of the jobs this process's workers failed (newest 1,000 per queue)."""
+        return [letter.message for letters in self.dead_letters_by_queue.values() for letter in letters]
 
     def join(
         self,
@@ -293,13 +308,14 @@ class PipelineBroker(RedisBroker):
         *,
         interval: int = 100,
         timeout: int | None = None,
-        fail_fast: bool | None = False,
+        fail_fast: bool | None = None,
     ) -> None:
         """Wait until ``queue_name`` has no waiting, delayed or active job (for tests).
 
         Raises ``QueueJoinTimeout`` once ``timeout`` ms pass.  With ``fail_fast`` (as on
-        Dramatiq's stub broker) it raises the exception of a job of this queue that a worker
-        of this process failed since the queue was last flushed.
+        Dramatiq's stub broker; ``None`` takes ``fail_fast_default``, off unless set) it
+        raises the exception of a job of this queue that a worker of this process failed
+        since the queue was last flushed (an exception of the same type and arguments).
         """
         from dramatiq.errors import QueueJoinTimeout
 
@@ -309,9 +325,24 @@ class PipelineBroker(RedisBroker):
             if deadline is not None and time.monotonic() >= deadline:
                 raise QueueJoinTimeout(queue_name)
             time.sleep(interval / 1000)
-        if fail_fast:
-            for exception in self.dead_letters_by_queue.get(queue_name, ()):
-                raise exception
+        if fail_fast if fail_fast is not None else self.fail_fast_default:
+            for letter in self.dead_letters_by_queue.get(queue_name, ()):
+                raise letter.exception()
+
+
+class DeadLetter(NamedTuple):
+    """A job this process failed: its message, and how to raise its exception again."""
+
+    message: Message[Any]
+    kind: type[BaseException]
+    args: tuple[Any, ...]
+    text: str
+
+    def exception(self) -> BaseException:
+        try:
+            return self.kind(*self.args)
+        except Exception:
+            return PipelineError(f"{self.kind.__name__}: {self.text}")
 
 
 def _client(url: str | None, parameters: dict[str, Any]) -> redis.Redis:

@@ -220,7 +220,16 @@ class JobConsumer(Consumer):
         return proxy
 
     def ack(self, message: MessageProxy) -> None:
-        assert isinstance(message, JobMessage)
+        job = message if isinstance(message, JobMessage) else self._held(message, "ack")
+        if job is not None:
+            self._ack(job)
+
+    def nack(self, message: MessageProxy) -> None:
+        job = message if isinstance(message, JobMessage) else self._held(message, "nack")
+        if job is not None:
+            self._nack(job)
+
+    def _ack(self, message: JobMessage) -> None:
         try:
             exception = message._exception
             if message.retry_delay is not None:
@@ -247,8 +256,7 @@ class JobConsumer(Consumer):
         finally:
             self._release(message.job_id)
 
-    def nack(self, message: MessageProxy) -> None:
-        assert isinstance(message, JobMessage)
+    def _nack(self, message: JobMessage) -> None:
         try:
             self._fail(message)
             if message.outcome == "rejected":
@@ -288,6 +296,21 @@ class JobConsumer(Consumer):
             self._wait_connection.disconnect()
 
     # -- helpers ------------------------------------------------------------------------------
+
+    def _held(self, message: Any, verb: str) -> JobMessage | None:
+        """The job of a plain Dramatiq message (its id is the job id), if this consumer holds it.
+
+        As in Dramatiq, acking or nacking a message the consumer does not hold does nothing.
+        """
+        job_id = str(getattr(message, "message_id", ""))
+        token = self.outstanding.get(job_id)
+        if token is None:
+            self.logger.debug("Ignored %s of message %r: this consumer does not hold it.", verb, job_id)
+            return None
+        plain = getattr(message, "_message", message)
+        held = JobMessage(plain, Fetched(job_id, b"", 0, token), self.broker.job_name_of(plain.actor_name))
+        held._exception = getattr(message, "_exception", None)
+        return held
 
     def _release(self, job_id: str) -> None:
         self.outstanding.pop(job_id, None)
