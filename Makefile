@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench install
+.PHONY: demo test lint bench install compat
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ lint: install
 
 test: lint
 	$(BIN)/pytest
+	$(BIN)/python compat/run.py
+
+# Dramatiq's own tests (from the installed version's source distribution) against PipelineBroker.
+compat: install
+	$(BIN)/python compat/run.py
 
 bench: install
 	$(BIN)/python bench/bench.py

@@ -51,8 +51,19 @@ def sdist_tests(version: str) -> Path:
         return target
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--quiet", "--no-binary", ":all:", "--no-deps",
-             "--dest", tmp, f"dramatiq=={version}"],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-binary",
+                ":all:",
+                "--no-deps",
+                "--dest",
+                tmp,
+                f"dramatiq=={version}",
+            ],
             check=True,
         )
         archives = list(Path(tmp).glob("dramatiq-*.tar.gz"))
@@ -113,11 +124,27 @@ def main() -> int:
         (work / "pytest.ini").write_text("[pytest]\n")
         report = work / "report.xml"
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-        print(f"Dramatiq {version}: running {len(FILES)} of its test files against PipelineBroker", flush=True)
+        print(
+            f"Dramatiq {version}: running {len(FILES)} of its test files against PipelineBroker", flush=True
+        )
         subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
-             f"--timeout={PER_TEST_TIMEOUT}", f"--junitxml={report}", "-o", "junit_family=xunit1",
-             "--rootdir", str(work), "tests"],
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "-p",
+                "no:randomly",
+                f"--timeout={PER_TEST_TIMEOUT}",
+                f"--junitxml={report}",
+                "-o",
+                "junit_family=xunit1",
+                "--rootdir",
+                str(work),
+                "tests",
+            ],
             cwd=work,
             env=env,
             check=False,

@@ -26,6 +26,7 @@ from dramatiq.middleware import (
     Middleware,
     Pipelines,
     ShutdownNotifications,
+    SkipMessage,
     TimeLimit,
 )
 
@@ -255,11 +256,10 @@ class PipelineBroker(RedisBroker):
             started = getattr(args[0], "started", None)
             if started is not None:  # a job handed over directly: its consumer may go on
                 started.set()
-
-    def emit_after(self, signal: str, *args: Any, **kwargs: Any) -> None:
-        super().emit_after(signal, *args, **kwargs)
-        if signal == "nack" or (signal == "ack" and getattr(args[0], "outcome", None) == "failed"):
+        elif signal == "nack" or (signal == "ack" and _fails_on_ack(args[0])):
+            # Before the transition, so a join that sees the queue empty also sees the failure.
             self.record_dead_letter(args[0])
+
 
     def get_declared_delay_queues(self) -> set[str]:
         """Always empty: delayed jobs wait in their own queue's delayed set, not in a ``.DQ`` queue."""
@@ -328,6 +328,16 @@ class PipelineBroker(RedisBroker):
         if fail_fast if fail_fast is not None else self.fail_fast_default:
             for letter in self.dead_letters_by_queue.get(queue_name, ()):
                 raise letter.exception()
+
+
+def _fails_on_ack(message: Any) -> bool:
+    """Whether the consumer's ack will fail this job: it raised, and no retry was decided."""
+    exception = getattr(message, "_exception", None)
+    return (
+        exception is not None
+        and getattr(message, "retry_delay", None) is None
+        and not isinstance(exception, SkipMessage)
+    )
 
 
 class DeadLetter(NamedTuple):
