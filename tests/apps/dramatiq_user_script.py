@@ -28,7 +28,8 @@ def main(kind: str, url: str, namespace: str) -> dict[str, Any]:
     broker_class = {"redis": RedisBroker, "pipeline": PipelineBroker}[kind]
     dramatiq.set_encoder(PickleEncoder())
     broker = broker_class(url=url, namespace=namespace)
-    broker.add_middleware(Results(backend=RedisBackend(client=redis.Redis.from_url(url), namespace=namespace)))
+    backend = RedisBackend(client=redis.Redis.from_url(url), namespace=namespace)
+    broker.add_middleware(Results(backend=backend))
     dramatiq.set_broker(broker)
     seen: dict[str, Any] = {"success": [], "failure": []}
     done = threading.Event()
@@ -61,7 +62,8 @@ def main(kind: str, url: str, namespace: str) -> dict[str, Any]:
     worker.start()
     try:
         piped = pipeline([add.message(1, 2), add.message(3)]).run().get_result(block=True, timeout=10_000)
-        grouped = list(group([add.message(i, i) for i in range(3)]).run().get_results(block=True, timeout=10_000))
+        jobs = group([add.message(i, i) for i in range(3)]).run()
+        grouped = list(jobs.get_results(block=True, timeout=10_000))
         add.send_with_options(args=(0, 5), on_success=on_success)
         fails.send_with_options(on_failure=on_failure)
         done.wait(20)
