@@ -260,7 +260,6 @@ class PipelineBroker(RedisBroker):
             # Before the transition, so a join that sees the queue empty also sees the failure.
             self.record_dead_letter(args[0])
 
-
     def get_declared_delay_queues(self) -> set[str]:
         """Always empty: delayed jobs wait in their own queue's delayed set, not in a ``.DQ`` queue."""
         return set()
