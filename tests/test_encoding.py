@@ -50,4 +50,4 @@ def tagged_encoder() -> Iterator[None]:
 
 
 def test_an_installed_dramatiq_encoder_is_used_as_is(tagged_encoder: None) -> None:
-    assert encode_message({"a": 1}) == '{"tagged":{"a":1}}'
+    assert encode_message({"a": 1}) == b'{"tagged":{"a":1}}'  # its bytes, unchanged
