@@ -21,9 +21,10 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# The compatibility check runs first so that pytest's summary is the run's closing line.
 test: lint
-	$(BIN)/pytest
 	$(BIN)/python compat/run.py
+	$(BIN)/pytest
 
 # Dramatiq's own tests (from the installed version's source distribution) against PipelineBroker.
 compat: install

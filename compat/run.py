@@ -163,7 +163,10 @@ def compare(got: dict[str, str], expected: dict[str, str]) -> int:
     skipped = sorted(t for t, o in got.items() if o == "skipped")
     passed = sum(1 for o in got.values() if o == "passed")
     failed = sum(1 for o in got.values() if o == "failed")
-    print(f"compat: {passed} passed, {failed} failed ({len(expected)} expected), {len(skipped)} skipped")
+    print(
+        f"compat: of {len(got)} tests of Dramatiq's, {passed} pass, {failed} fail"
+        f" ({len(expected)} listed as expected to fail), {len(skipped)} skip"
+    )
     for t in skipped:
         print(f"  skipped (by Dramatiq's own markers): {t}")
     for t in new_failures:
