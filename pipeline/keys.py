@@ -48,6 +48,7 @@ class QueueKeys:
         metrics_prefix: prefix of the per-job-name metric rings and duration lists.
         job_prefix: prefix of job record keys (append the job id).
         logs_prefix: prefix of job log lists (append the job id).
+        base: the prefix every key of the queue starts with (to find them all).
     """
 
     wait: str
@@ -71,6 +72,7 @@ class QueueKeys:
     metrics_prefix: str
     job_prefix: str
     logs_prefix: str
+    base: str
 
     @classmethod
     def for_queue(cls, namespace: str, queue: str) -> QueueKeys:
@@ -97,6 +99,7 @@ class QueueKeys:
             metrics_prefix=base + "metrics:",
             job_prefix=base + "j:",
             logs_prefix=base + "logs:",
+            base=base,
         )
 
     def job(self, job_id: str) -> str:

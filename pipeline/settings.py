@@ -52,8 +52,11 @@ class Settings:
         redis_url: explicit Redis URL (``REDIS_URL``); empty means "build from host/port".
         redis_host, redis_port, redis_password, redis_db, redis_tls: the parts.
         namespace: prefix of every Redis key the project writes (``PIPELINE_NAMESPACE``).
-        embedded_redis: start a private redis-server when none is configured and none
-            answers on localhost (``PIPELINE_EMBEDDED_REDIS``, default on).
+        embedded_redis: start a private redis-server when none is configured
+            (``PIPELINE_EMBEDDED_REDIS``, default on); a Redis that merely answers on
+            localhost is never borrowed.
+        data_dir: where ``pipeline up`` keeps the embedded Redis's append-only file
+            (``PIPELINE_DATA_DIR``, default ``var``).
         max_data_bytes: largest encoded job accepted by ``add()`` (``PIPELINE_MAX_DATA_BYTES``).
         prefetch: jobs a worker process reserves per queue beyond its threads
             (``PIPELINE_PREFETCH``, default 1): small, so priorities hold globally.
@@ -78,6 +81,7 @@ class Settings:
     redis_tls: bool = False
     namespace: str = "pl"
     embedded_redis: bool = True
+    data_dir: str = "var"
     max_data_bytes: int = 512 * 1024
     prefetch: int = 1
     lock_duration_ms: int = 30_000
@@ -119,6 +123,7 @@ class Settings:
             redis_tls=_env_bool("REDIS_TLS", False),
             namespace=_env_str("PIPELINE_NAMESPACE", "pl") or "pl",
             embedded_redis=_env_bool("PIPELINE_EMBEDDED_REDIS", True),
+            data_dir=_env_str("PIPELINE_DATA_DIR", "var") or "var",
             max_data_bytes=_env_int("PIPELINE_MAX_DATA_BYTES", 512 * 1024, minimum=1),
             prefetch=_env_int("PIPELINE_PREFETCH", 1),
             lock_duration_ms=_env_int("PIPELINE_LOCK_DURATION_MS", 30_000, minimum=100),
