@@ -45,7 +45,8 @@ class QueueKeys:
         dedup_prefix: prefix of deduplication keys (append the deduplication id).
         stall_guard: short-lived key: one process per interval sweeps expired locks.
         workers: hash of live worker processes serving the queue (id -> JSON).
-        metrics_prefix: prefix of the per-job-name metric rings and duration lists.
+        metrics_prefix: prefix of the per-job-name metric rings and duration lists, and of
+            ``<prefix>totals``, the all-time counters and duration histogram Prometheus reads.
         job_prefix: prefix of job record keys (append the job id).
         logs_prefix: prefix of job log lists (append the job id).
         base: the prefix every key of the queue starts with (to find them all).

@@ -57,6 +57,9 @@ class Settings:
             localhost is never borrowed.
         data_dir: where ``pipeline up`` keeps the embedded Redis's append-only file
             (``PIPELINE_DATA_DIR``, default ``var``).
+        metrics_port: where the ``dramatiq`` command serves Prometheus metrics
+            (``PIPELINE_METRICS_PORT``; 0, the default, serves none).
+        metrics_host: the address it binds (``PIPELINE_METRICS_HOST``, default loopback).
         max_data_bytes: largest encoded job accepted by ``add()`` (``PIPELINE_MAX_DATA_BYTES``).
         prefetch: jobs a worker process reserves per queue beyond its threads
             (``PIPELINE_PREFETCH``, default 1): small, so priorities hold globally.
@@ -82,6 +85,8 @@ class Settings:
     namespace: str = "pl"
     embedded_redis: bool = True
     data_dir: str = "var"
+    metrics_port: int = 0
+    metrics_host: str = "127.0.0.1"
     max_data_bytes: int = 512 * 1024
     prefetch: int = 1
     lock_duration_ms: int = 30_000
@@ -124,6 +129,8 @@ class Settings:
             namespace=_env_str("PIPELINE_NAMESPACE", "pl") or "pl",
             embedded_redis=_env_bool("PIPELINE_EMBEDDED_REDIS", True),
             data_dir=_env_str("PIPELINE_DATA_DIR", "var") or "var",
+            metrics_port=_env_int("PIPELINE_METRICS_PORT", 0),
+            metrics_host=_env_str("PIPELINE_METRICS_HOST", "127.0.0.1") or "127.0.0.1",
             max_data_bytes=_env_int("PIPELINE_MAX_DATA_BYTES", 512 * 1024, minimum=1),
             prefetch=_env_int("PIPELINE_PREFETCH", 1),
             lock_duration_ms=_env_int("PIPELINE_LOCK_DURATION_MS", 30_000, minimum=100),

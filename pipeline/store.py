@@ -358,6 +358,8 @@ class QueueStore:
             [now_ms(), k.job_prefix, max_stalled, self.max_len, interval_ms],
         )
         flat = _decoded(out)
+        if flat:  # the all-time count Prometheus reads (pipeline_jobs_stalled_total)
+            self.client.hincrby(k.metrics_prefix + "totals", "stalled", len(flat) // 2)
         return list(zip(flat[::2], flat[1::2], strict=True))
 
     # -- management --------------------------------------------------------------------------

@@ -133,7 +133,7 @@ def run(options: Options, stop: threading.Event | None = None) -> int:
             child.start(env, options.quiet)
         url = f"http://{_url_host(options.host)}:{options.port}/"
         if not _wait_until_ready(url + "health", children, stop):
-            return _shutdown(children, server, say, failed=True)
+            return _shutdown(children, server, say, failed=not stop.is_set())
         if options.demo:
             from pipeline.up_demo import seed
 

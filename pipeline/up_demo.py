@@ -19,7 +19,7 @@ def seed(settings: Settings) -> str:
     """Add the demo jobs (once per store); returns a line saying what was done."""
     q = Queue(demo.QUEUE, settings=settings)
     paused = Queue(PAUSED_QUEUE, settings=settings)
-    if q.exists():
+    if any(q.get_job_counts().values()) or any(paused.get_job_counts().values()):
         return f"Demo jobs of an earlier run are still in queues {demo.QUEUE!r} and {PAUSED_QUEUE!r}."
     paused.pause()
     paused.add_bulk([{"name": "resize", "data": {"image": f"held-{i}.jpg", "width": 320}} for i in range(3)])

@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from pipeline.api import dashboard, jobs, queues
+from pipeline.api import dashboard, jobs, probes, queues
 from pipeline.api.deps import UnknownQueueError
 from pipeline.errors import (
     InvalidJobError,
@@ -35,6 +35,8 @@ def create_app() -> FastAPI:
     app.include_router(queues.router)
     app.include_router(jobs.router)
     app.include_router(dashboard.router)
+    app.include_router(probes.router)
+    app.include_router(probes.metrics_router())
 
     @app.exception_handler(PipelineError)
     async def pipeline_error(request: Request, exc: PipelineError) -> JSONResponse:
