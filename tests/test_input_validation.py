@@ -9,7 +9,9 @@ from typing import Any
 import dramatiq
 import pytest
 import redis
-from hypothesis import HealthCheck, event, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, event, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from pipeline.broker import PipelineBroker
 from pipeline.errors import InvalidJobError
@@ -144,8 +146,7 @@ json_text = st.text(st.characters(codec=None), max_size=12)  # includes lone sur
 json_leaf = st.none() | st.booleans() | st.integers() | st.floats() | json_text
 json_value = st.recursive(
     json_leaf,
-    lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(json_text | st.integers(), inner, max_size=3),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(json_text | st.integers(), inner, max_size=3),
     max_leaves=12,
 )
 job_data = st.dictionaries(json_text, json_value, max_size=4) | st.builds(
@@ -159,7 +160,9 @@ job_options = st.fixed_dictionaries(
         "priority": st.integers(min_value=-1, max_value=2**22),
         "attempts": st.integers(min_value=0, max_value=2**33),
         "timeout": big_ms,
-        "backoff": st.fixed_dictionaries({"type": st.sampled_from(["fixed", "exponential"]), "delay": big_ms}),
+        "backoff": st.fixed_dictionaries(
+            {"type": st.sampled_from(["fixed", "exponential"]), "delay": big_ms}
+        ),
         "deduplication": st.fixed_dictionaries({"id": json_text, "ttl": big_ms}),
         "stacktrace_limit": st.integers(min_value=-1, max_value=2**33),
     },
