@@ -79,9 +79,9 @@ def cli(redis_url: str | None, namespace: str | None) -> None:
 
 
 def _register() -> None:
-    from pipeline import cli_ops, cli_run
+    from pipeline import cli_alerts, cli_ops, cli_run
 
-    for module in (cli_run, cli_ops):
+    for module in (cli_run, cli_ops, cli_alerts):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -148,3 +148,23 @@ def repeat_queues_set(namespace: str) -> str:
 def repeat_version(namespace: str) -> str:
     """Counter bumped whenever a repeat definition is added, changed or removed."""
     return f"{namespace}:repeat:version"
+
+
+@dataclass(frozen=True, slots=True)
+class AlertKeys:
+    """Key names of the alert evaluator (namespace-wide, outside any queue's slot).
+
+    Attributes:
+        leader: the lease naming the one process that evaluates the rules.
+        state: hash of each (rule, queue)'s last evaluation (JSON), firing or ok.
+        samples: hash of each stalled rule's recent (time, stalled total) samples (JSON).
+    """
+
+    leader: str
+    state: str
+    samples: str
+
+    @classmethod
+    def for_namespace(cls, namespace: str) -> AlertKeys:
+        base = f"{namespace}:alerts:"
+        return cls(leader=base + "leader", state=base + "state", samples=base + "samples")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from pipeline.api import dashboard, jobs, probes, queues
+from pipeline.api import alerts, dashboard, jobs, probes, queues
 from pipeline.api.deps import UnknownQueueError
 from pipeline.errors import (
     InvalidJobError,
@@ -37,6 +37,7 @@ def create_app() -> FastAPI:
     app.include_router(dashboard.router)
     app.include_router(probes.router)
     app.include_router(probes.metrics_router())
+    app.include_router(alerts.router)
 
     @app.exception_handler(PipelineError)
     async def pipeline_error(request: Request, exc: PipelineError) -> JSONResponse:
