@@ -8,6 +8,8 @@ from typing import ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
 import redis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
 
 from pipeline.errors import ConfigurationError, RedisUnavailableError
 from pipeline.settings import Settings
@@ -63,7 +65,14 @@ def make_client(settings: Settings) -> redis.Redis:
     """A client for the configured Redis; it connects on first use."""
     setting = setting_name(settings)
     url = check_url(settings.resolved_redis_url(), setting)
-    client = redis.Redis.from_url(url, socket_keepalive=True, health_check_interval=30)
+    # A few quick retries hide a dropped connection; redis-py's default (ten, backing off for
+    # seconds) would hold every call, and a worker's shutdown, for a minute while Redis is down.
+    client = redis.Redis.from_url(
+        url,
+        socket_keepalive=True,
+        health_check_interval=30,
+        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 3),
+    )
     client.pipeline_address = redis_address(url)  # type: ignore[attr-defined]
     client.pipeline_setting = setting  # type: ignore[attr-defined]
     return client
@@ -90,7 +99,13 @@ def ping(client: redis.Redis) -> None:
         raise RedisUnavailableError(address_of(client), reason_of(exc), setting_of(client)) from None
 
 
+def describe_error(exc: BaseException) -> str:
+    """A connection error in one short line (no traceback)."""
+    return reason_of(exc)
+
+
 def reason_of(exc: BaseException) -> str:
+    """What went wrong connecting, in a few words (for :class:`RedisUnavailableError`)."""
     text = str(exc).strip() or type(exc).__name__
     if "Connection refused" in text:
         return "connection refused"
