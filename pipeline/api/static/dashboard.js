@@ -251,7 +251,7 @@ async function searchMore(r) {
   await renderSearch(r);
 }
 
-function pager(box, page, pages, total, goTo) {
+function pager(box, page, pages, total, goTo, unit = "jobs") {
   box.replaceChildren();
   const b = (label, target, disabled) => {
     const x = el("button", label);
@@ -262,7 +262,7 @@ function pager(box, page, pages, total, goTo) {
   };
   b("« first", 1, page <= 1);
   b("‹ prev", page - 1, page <= 1);
-  box.appendChild(el("span", ` page ${page} of ${pages} (${total} jobs) `, "page-info"));
+  box.appendChild(el("span", ` page ${page} of ${pages} (${total} ${unit}) `, "page-info"));
   b("next ›", page + 1, page >= pages);
   b("last »", pages, page >= pages);
 }
@@ -377,7 +377,7 @@ async function renderLogs(path) {
   pager($("log-pager"), Math.floor(start / LOG_PAGE) + 1, pages, total, (p) => {
     logStart = (p - 1) * LOG_PAGE;
     scheduleRefresh(0);
-  });
+  }, "lines");
 }
 
 // -- rendering and live updates ----------------------------------------------------------------
