@@ -90,7 +90,9 @@ def test_a_failed_jobs_page_shows_its_stack_trace_and_logs(page, api_server, que
     expect(page.locator("#job-title")).to_contain_text(f"always-fails · {job.id} · failed")
     expect(page.locator("#job-reason")).to_have_text("boom: the handler gave up")
     expect(page.locator("#job-stacktraces pre").first).to_contain_text("ValueError: boom")
-    expect(page.locator("#job-logs")).to_have_text("step 0 of the order\nstep 1 of the order\nstep 2 of the order")
+    expect(page.locator("#job-logs")).to_have_text(
+        "step 0 of the order\nstep 1 of the order\nstep 2 of the order"
+    )
     expect(page.locator("#job-data")).to_have_text("{}")
     expect(page.locator("#job-timeline")).to_contain_text("finished")
     expect(page.locator("#job-actions button:text('retry')")).to_be_disabled()  # a viewer's page
@@ -142,10 +144,13 @@ def test_a_page_on_another_origin_cannot_change_anything(page, api_server, queue
     attack = f"""<!doctype html><title>attack</title>
 <form id="f" method="post" action="{base}/queues/{queue_name}/pause"></form>
 <script>
-fetch("{base}/queues/{queue_name}/jobs/{job.id}/retry", {{method: "POST", mode: "no-cors", credentials: "include"}})
+fetch("{base}/queues/{queue_name}/jobs/{job.id}/retry",
+      {{method: "POST", mode: "no-cors", credentials: "include"}})
   .then(() => {{ document.title = "fetched"; }}, () => {{ document.title = "fetched"; }});
 </script>"""
-    page.route(f"{attacker}/attack", lambda route: route.fulfill(status=200, content_type="text/html", body=attack))
+    page.route(
+        f"{attacker}/attack", lambda route: route.fulfill(status=200, content_type="text/html", body=attack)
+    )
     page.goto(f"{attacker}/attack")
     expect(page).to_have_title("fetched")
     page.evaluate("document.getElementById('f').submit()")
