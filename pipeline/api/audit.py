@@ -10,6 +10,7 @@ import redis
 
 from pipeline import app as wiring
 from pipeline.api.auth import Principal
+from pipeline.api.problems import InvalidRequestError
 from pipeline.keys import ApiKeys
 
 logger = logging.getLogger("pipeline.api.audit")
@@ -55,9 +56,13 @@ def read(count: int, before: str | None = None) -> list[dict[str, Any]]:
     settings = wiring.get_settings()
     key = ApiKeys.for_namespace(settings.namespace).audit
     top = f"({before}" if before else "+"
-    rows = cast(
-        list[tuple[bytes, dict[bytes, bytes]]], wiring.get_client().xrevrange(key, top, "-", count=count)
-    )
+    if before is not None and before.strip("0-") == "":
+        return []  # nothing comes before the first possible id
+    try:
+        raw = wiring.get_client().xrevrange(key, top, "-", count=count)
+    except redis.ResponseError:
+        raise InvalidRequestError(f"before {before!r} is not an audit entry id", field="before") from None
+    rows = cast(list[tuple[bytes, dict[bytes, bytes]]], raw)
     out: list[dict[str, Any]] = []
     for entry_id, fields in rows:
         entry: dict[str, Any] = {k.decode(): v.decode() for k, v in fields.items()}
