@@ -116,6 +116,9 @@ class Cancellation(Middleware):
                 for queue_name, job_id in waiting:
                     pipe.hget(broker.store(queue_name).keys.job(job_id), "cancelled")
                 replies = pipe.execute()
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                broker.connection_watch.failed(exc, "checking for cancelled jobs")
+                continue
             except redis.RedisError:
                 self.logger.warning("Could not check for cancelled jobs.", exc_info=True)
                 continue
