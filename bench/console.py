@@ -21,15 +21,15 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import redis  # noqa: E402
-import uvicorn  # noqa: E402
-from playwright.sync_api import sync_playwright  # noqa: E402
+import redis
+import uvicorn
+from playwright.sync_api import sync_playwright
 
-from pipeline import app  # noqa: E402
-from pipeline.api import create_app  # noqa: E402
-from pipeline.api.auth import Credentials  # noqa: E402
-from pipeline.queue import Queue  # noqa: E402
-from pipeline.settings import Settings  # noqa: E402
+from pipeline import app
+from pipeline.api import create_app
+from pipeline.api.auth import Credentials
+from pipeline.queue import Queue
+from pipeline.settings import Settings
 
 TARGET_S = 1.0
 

@@ -97,9 +97,9 @@ class Cancellation(Middleware):
                 running = list(self._running.values())
                 started = set(self._running) | set(self._cancelled_early)
             held = [
-                (consumer.queue_name, job_id)
-                for consumer in list(broker.live_consumers)
-                for job_id in list(consumer.outstanding)
+                (queue_name, job_id)
+                for queue_name, pairs in broker.held_jobs().items()
+                for job_id, _ in pairs
             ]
             waiting = [(queue_name, job_id) for queue_name, job_id in held if job_id not in started]
             with self._lock:  # a job given back (requeued) is no longer ours to fail

@@ -383,20 +383,33 @@ async function renderLogs(path) {
 // -- rendering and live updates ----------------------------------------------------------------
 
 let rendering = null;
+let renderAgain = false;
 
+// One render at a time; a refresh asked for meanwhile runs once the current one ends, so
+// a change made during a render is never shown stale.
 async function render() {
-  if (rendering) return rendering;
+  if (rendering) {
+    renderAgain = true;
+    return rendering;
+  }
   rendering = (async () => {
-    const r = route();
-    await renderOverview();
-    $("overview").hidden = Boolean(r.queue);
-    $("queue-view").hidden = !r.queue || Boolean(r.job);
-    $("job-view").hidden = !r.job;
-    if (r.queue && r.job) await renderJob(r);
-    else if (r.queue) await renderQueue(r);
-    $("live").textContent = live && live.readyState === EventSource.OPEN ? "● live" : "○ connecting";
+    do {
+      renderAgain = false;
+      await renderOnce();
+    } while (renderAgain);
   })().finally(() => { rendering = null; });
   return rendering;
+}
+
+async function renderOnce() {
+  const r = route();
+  await renderOverview();
+  $("overview").hidden = Boolean(r.queue);
+  $("queue-view").hidden = !r.queue || Boolean(r.job);
+  $("job-view").hidden = !r.job;
+  if (r.queue && r.job) await renderJob(r);
+  else if (r.queue) await renderQueue(r);
+  $("live").textContent = live && live.readyState === EventSource.OPEN ? "● live" : "○ connecting";
 }
 
 function scheduleRefresh(delay) {
