@@ -65,6 +65,12 @@ def test_bad_job_data_is_refused_naming_where_and_nothing_is_written(q, client, 
     assert queue_keys(client, q) == []
 
 
+def test_a_repeat_starting_at_the_latest_date_accepted_gets_its_pending_occurrence(q):
+    job = q.add("later", {}, repeat={"every": 60_000, "start_date": "2099-12-31T23:00:00+00:00"})
+    assert job is not None and job.state == "delayed"
+    assert [r.start_date for r in q.get_repeatable_jobs()] == [4_102_441_200_000]
+
+
 def test_data_nested_exactly_to_the_limit_is_accepted_and_reads_back(q):
     data = nested(MAX_DATA_DEPTH)
     job = q.add("job", data)
