@@ -34,7 +34,8 @@ from pipeline.settings import Settings
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Where the private Redis keeps its data [default: $PIPELINE_DATA_DIR/redis, i.e. var/redis].",
+    help="Where the private Redis (in redis/) and the first login's hash are kept "
+    "[default: $PIPELINE_DATA_DIR, i.e. var].",
 )
 @click.option("--quiet", is_flag=True, help="Hide the output of the worker, scheduler and API.")
 def up(
@@ -133,16 +134,43 @@ def demo(threads: int, timeout: float, verbose: bool) -> None:
 @click.option(
     "--port", type=click.IntRange(1, 65535), default=8080, show_default=True, help="Port to listen on."
 )
-def api(host: str, port: int) -> None:
+@click.option(
+    "--allow-unauthenticated",
+    is_flag=True,
+    help="Serve a non-loopback address with no credentials configured (a trusted network only).",
+)
+def api(host: str, port: int, allow_unauthenticated: bool) -> None:
     """Serve the management API and the dashboard."""
     import uvicorn
 
     from pipeline.api import create_app
+    from pipeline.api.auth import Credentials, refuse_unprotected
     from pipeline.connection import ping
 
+    credentials = Credentials.from_settings(Settings.from_env())
+    refuse_unprotected(host, credentials, allow_unauthenticated=allow_unauthenticated)
     ping(app.get_client())
+    if credentials.empty:
+        click.echo("No API credentials configured: anyone who reaches this address has the admin role.")
     click.echo(f"Dashboard on http://{host}:{port}/  (API under /queues, docs at /docs)")
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(credentials), host=host, port=port, log_level="info")
+
+
+@click.command("hash-password")
+def hash_password() -> None:
+    """Print the argon2 hash of a console password (for PIPELINE_API_USERS); reads stdin when piped."""
+    import getpass
+    import sys
+
+    from pipeline.api.auth import hash_password as argon2_hash
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            raise click.ClickException("the two passwords differ")
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    click.echo(argon2_hash(password))
 
 
 @click.command()

@@ -101,7 +101,7 @@ def ping(client: redis.Redis) -> None:
 
 def describe_error(exc: BaseException) -> str:
     """A connection error in one short line (no traceback)."""
-    return reason_of(exc)
+    return reason_of(exc).rstrip(".")
 
 
 def reason_of(exc: BaseException) -> str:

@@ -177,3 +177,29 @@ class AlertKeys:
     def for_namespace(cls, namespace: str) -> AlertKeys:
         base = f"{namespace}:alerts:"
         return cls(leader=base + "leader", state=base + "state", samples=base + "samples")
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeys:
+    """Key names of the management API (outside every queue's slot: no script touches them).
+
+    Attributes:
+        audit: capped stream of mutating API actions (who, role, action, queue, job, outcome).
+        login_failures_prefix: counters of recent failed logins (append ``ip:<addr>`` or
+            ``user:<name>``); they expire with the lockout window.
+        revoked_prefix: ids of console sessions ended by logout (append the session id);
+            each expires when its session would have.
+    """
+
+    audit: str
+    login_failures_prefix: str
+    revoked_prefix: str
+
+    @classmethod
+    def for_namespace(cls, namespace: str) -> ApiKeys:
+        base = f"{namespace}:api:"
+        return cls(
+            audit=base + "audit",
+            login_failures_prefix=base + "login-failures:",
+            revoked_prefix=base + "revoked:",
+        )

@@ -12,6 +12,7 @@ file).  If any child dies, the others are stopped too.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -114,15 +115,17 @@ def run(options: Options, stop: threading.Event | None = None) -> int:
             signal.signal(signum, lambda *_: stop.set())
     check_port_free(options.host, options.port)
     settings = Settings.from_env()
-    data_dir = options.data_dir or Path(settings.data_dir) / "redis"
-    settings, server = ensure_redis(settings, data_dir=data_dir)
+    data_dir = options.data_dir or Path(settings.data_dir)
+    settings, server = ensure_redis(settings, data_dir=data_dir / "redis")
     say = options.announce
     if server is not None:
-        say(f"Redis: private redis-server on {server.url}, data kept in {data_dir}/")
+        say(f"Redis: private redis-server on {server.url}, data kept in {data_dir / 'redis'}/")
     else:
         say(f"Redis: {_safe(settings.resolved_redis_url())} (from the environment)")
+    login_env, hint = first_login(data_dir)
     env = {
         **os.environ,
+        **login_env,
         "REDIS_URL": settings.resolved_redis_url(),
         "PIPELINE_NAMESPACE": settings.namespace,
         "PYTHONUNBUFFERED": "1",
@@ -139,9 +142,7 @@ def run(options: Options, stop: threading.Event | None = None) -> int:
 
             say(seed(settings))
         say(f"Dashboard: {url}   API docs: {url}docs   metrics: {url}metrics")
-        hint = _login_hint()
-        if hint:
-            say(hint)
+        say(hint)
         say("Press Ctrl-C to stop everything.")
         while not stop.wait(0.5):
             dead = [c for c in children if not c.alive()]
@@ -154,12 +155,38 @@ def run(options: Options, stop: threading.Event | None = None) -> int:
         raise
 
 
-def _login_hint() -> str:
-    """The first login to print once the API needs one (the console's auth fills this in).
+#: Settings that configure the API's credentials; with any of them set, ``up`` adds none.
+CREDENTIAL_SETTINGS = ("PIPELINE_API_TOKENS", "PIPELINE_API_USERS", "PIPELINE_API_CREDENTIALS_FILE")
 
-    Returns an empty string while the API has no authentication.
+
+def first_login(data_dir: Path) -> tuple[dict[str, str], str]:
+    """The API's credentials for ``up``, and the line telling the user how to log in.
+
+    With credentials configured, those are used.  Otherwise the first run makes an
+    ``admin`` user with a random password, keeps only its argon2 hash in
+    ``<data_dir>/api-credentials.toml`` (readable by its owner only) and shows the
+    password once; later runs reuse the file.  Deleting it makes a new password.
     """
-    return ""
+    configured = [name for name in CREDENTIAL_SETTINGS if os.environ.get(name)]
+    if configured:
+        return {}, f"Login: the credentials of {', '.join(configured)}."
+    from pipeline.api.auth import hash_password
+
+    path = (data_dir / "api-credentials.toml").resolve()
+    env = {"PIPELINE_API_CREDENTIALS_FILE": str(path)}
+    if path.exists():
+        return env, (
+            f"Login: admin (password shown by the first run; delete {path} and restart for a new one)."
+        )
+    password = secrets.token_urlsafe(12)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(
+            "# Made by the first `pipeline up`; add [[users]] and [[tokens]] tables as needed.\n"
+            f'[[users]]\nname = "admin"\nrole = "admin"\npassword_hash = "{hash_password(password)}"\n'
+        )
+    return env, f"First login: admin / {password}  (shown once; only its hash is kept, in {path})"
 
 
 def _wait_until_ready(url: str, children: list[Child], stop: threading.Event, timeout: float = 60) -> bool:

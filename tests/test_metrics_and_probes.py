@@ -13,6 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from pipeline import Queue, actor, app
 from pipeline.api import create_app, probes
+from pipeline.api.auth import Credentials
 from pipeline.settings import Settings
 from tests.support import free_port, unique, wait_for
 
@@ -110,8 +111,31 @@ def test_ready_is_503_naming_redis_when_it_is_unreachable(configured):
             assert client.get("/health").status_code == 200
             reply = client.get("/ready")
             assert reply.status_code == 503
-            assert reply.json()["redis"] == f"127.0.0.1:{dead}"
+            body = reply.json()
+            assert body["error"] == "RedisUnavailableError" and f"127.0.0.1:{dead}" in body["message"]
             assert client.get("/metrics").status_code == 503
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def test_metrics_take_a_viewer_token_while_the_probes_need_none(configured):
+    credentials = Credentials.of(tokens={"prometheus": ("viewer", "scrape-token")})
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(credentials), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: server.started, 10)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            assert client.get("/metrics").status_code == 401
+            scraped = client.get("/metrics", headers={"Authorization": "Bearer scrape-token"})
+            assert scraped.status_code == 200 and "pipeline_queue_jobs" in scraped.text
+            assert client.get("/health").status_code == 200
+            assert client.get("/ready").status_code == 200
+            assert client.get("/alerts").status_code == 401
     finally:
         server.should_exit = True
         thread.join(10)

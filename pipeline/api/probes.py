@@ -1,21 +1,22 @@
 """Probes and metrics: ``/health`` (the process is up), ``/ready`` (Redis answers) and
 ``/metrics`` (Prometheus text format, read from Redis at each scrape).
 
-``/health`` and ``/ready`` stay open for orchestrators.  ``/metrics`` runs the
-dependencies in :data:`METRICS_DEPENDENCIES` first: the API's authentication
-appends its viewer-token check there, so the scrape takes a viewer token.
+``/health`` and ``/ready`` stay open for orchestrators.  ``/metrics`` takes a
+viewer token (``create_app`` passes its viewer check) and also runs whatever
+is in :data:`METRICS_DEPENDENCIES`, for an embedding app's own checks.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import redis
 from fastapi import APIRouter, Response
 from fastapi.params import Depends as DependsParam
-from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from pipeline import app as wiring
-from pipeline.connection import address_of, reason_of, setting_of
+from pipeline.connection import address_of, ping, reason_of, setting_of
 from pipeline.errors import RedisUnavailableError
 from pipeline.prometheus import render
 
@@ -31,21 +32,16 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/ready", summary="Readiness: Redis answers", response_model=None)
-def ready() -> dict[str, str] | JSONResponse:
-    client = wiring.get_client()
-    try:
-        client.ping()
-    except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
-        return JSONResponse(
-            {"status": "unavailable", "redis": address_of(client), "reason": reason_of(exc)}, status_code=503
-        )
+@router.get("/ready", summary="Readiness: Redis answers (503 in the API's error shape if not)")
+def ready() -> dict[str, str]:
+    ping(wiring.get_client())
     return {"status": "ok"}
 
 
-def metrics_router() -> APIRouter:
-    """The ``/metrics`` route, guarded by the dependencies registered at the time of the call."""
-    guarded = APIRouter(tags=["probes"], dependencies=list(METRICS_DEPENDENCIES))
+def metrics_router(dependencies: Sequence[DependsParam] = ()) -> APIRouter:
+    """The ``/metrics`` route, guarded by ``dependencies`` (the app's viewer check) and those in
+    :data:`METRICS_DEPENDENCIES` at the time of the call."""
+    guarded = APIRouter(tags=["probes"], dependencies=[*dependencies, *METRICS_DEPENDENCIES])
 
     @guarded.get("/metrics", summary="Prometheus metrics of every queue", response_class=Response)
     def metrics() -> Response:
