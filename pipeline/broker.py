@@ -34,6 +34,7 @@ from dramatiq.middleware import (
 
 from pipeline import app
 from pipeline.consumer import JobConsumer
+from pipeline.encoding import encode_stored
 from pipeline.errors import ConfigurationError, InvalidJobError, PipelineError
 from pipeline.options import MAX_DURATION_MS, MAX_PRIORITY, check_json
 from pipeline.queue import Queue
@@ -255,7 +256,19 @@ class PipelineBroker(RedisBroker):
         self.emit_before("enqueue", message, delay or None)
         queue = self.queue(message.queue_name)
         lifo = bool(options.get("lifo"))
-        entry = Entry(message.message_id, stored.encode(), delay, priority, lifo, job_name)
+        if type(dramatiq.get_encoder()) is JSONEncoder:
+            encoded: str | bytes = encode_stored(
+                job_name,
+                stored.args,
+                stored.kwargs,
+                stored.options,
+                stored.message_id,
+                stored.message_timestamp,
+                stored.queue_name,
+            )
+        else:
+            encoded = stored.encode()  # exactly the encoder's bytes
+        entry = Entry(message.message_id, encoded, delay, priority, lifo, job_name)
         queue._send([entry])
         self.emit_after("enqueue", message, delay or None)
         return message

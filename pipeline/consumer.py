@@ -244,7 +244,7 @@ class JobConsumer(Consumer):
             self.store.requeue([], self.idle_member)
 
     def _proxy(self, fetched: Fetched) -> JobMessage:
-        fields = decode_message(fetched.message)
+        fields = decode_message(fetched.message, self.queue_name, fetched.job_id)
         fields["args"] = tuple(fields["args"])
         job_name = fields["actor_name"]
         actor_name = self.broker.resolve_actor(self.queue_name, job_name)
