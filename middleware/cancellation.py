@@ -88,6 +88,9 @@ class Cancellation(Middleware):
                         broker.store(entry.message.queue_name).keys.job(entry.message.job_id), "cancelled"
                     )
                 reasons = pipe.execute()
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                broker.connection_watch.failed(exc, "checking for cancelled jobs")
+                continue
             except redis.RedisError:
                 self.logger.warning("Could not check for cancelled jobs.", exc_info=True)
                 continue

@@ -77,6 +77,9 @@ class WorkerRegistry(Middleware):
                 for queue_name in queues:
                     pipe.hset(broker.store(queue_name).keys.workers, self.worker_id, entry)
                 pipe.execute()
+                broker.connection_watch.ok()
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                broker.connection_watch.failed(exc, "worker heartbeat")
             except redis.RedisError:
                 self.logger.warning("Worker heartbeat failed; retrying.", exc_info=True)
             if self._stop.wait(period_s):

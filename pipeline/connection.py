@@ -8,6 +8,8 @@ from typing import ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
 import redis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
 
 from pipeline.errors import RedisUnavailableError
 from pipeline.settings import Settings
@@ -27,7 +29,14 @@ def redis_address(url: str) -> str:
 def make_client(settings: Settings) -> redis.Redis:
     """A client for the configured Redis; it connects on first use."""
     url = settings.resolved_redis_url()
-    client = redis.Redis.from_url(url, socket_keepalive=True, health_check_interval=30)
+    # A few quick retries hide a dropped connection; redis-py's default (ten, backing off for
+    # seconds) would hold every call, and a worker's shutdown, for a minute while Redis is down.
+    client = redis.Redis.from_url(
+        url,
+        socket_keepalive=True,
+        health_check_interval=30,
+        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 3),
+    )
     client.pipeline_address = redis_address(url)  # type: ignore[attr-defined]
     return client
 
@@ -46,6 +55,11 @@ def ping(client: redis.Redis) -> None:
         client.ping()
     except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
         raise RedisUnavailableError(address_of(client), _reason(exc)) from None
+
+
+def describe_error(exc: BaseException) -> str:
+    """A connection error in one short line (no traceback)."""
+    return _reason(exc)
 
 
 def _reason(exc: BaseException) -> str:
