@@ -318,6 +318,8 @@ class PipelineBroker(RedisBroker):
         return hooks
 
     def emit_after(self, signal: str, *args: Any, **kwargs: Any) -> None:
+        if signal == "worker_boot":
+            self.stopping.clear()
         name = "after_" + signal
         hooks = self._hooks(name)
         if hooks is None:
@@ -351,11 +353,6 @@ class PipelineBroker(RedisBroker):
         elif signal == "nack" or (signal == "ack" and _fails_on_ack(args[0])):
             # Before the transition, so a join that sees the queue empty also sees the failure.
             self.record_dead_letter(args[0])
-
-    def emit_after(self, signal: str, *args: Any, **kwargs: Any) -> None:
-        if signal == "worker_boot":
-            self.stopping.clear()
-        super().emit_after(signal, *args, **kwargs)
 
     def get_declared_delay_queues(self) -> set[str]:
         """Always empty: delayed jobs wait in their own queue's delayed set, not in a ``.DQ`` queue."""
