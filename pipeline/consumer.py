@@ -410,7 +410,11 @@ class JobConsumer(Consumer):
 
     def _release(self, job_id: str, token: str) -> None:
         self.outstanding.pop((job_id, token), None)
-        self.capacity.set()
+        # Wake the consumer thread only when this left a slot free.  A busy worker's completion
+        # took its next job in the same call and left none: waking the consumer thread for
+        # nothing cost a thread switch per job.  (Its wait is bounded by the timeout anyway.)
+        if self.closed or self.prefetch - len(self.outstanding) - self.taking > 0:
+            self.capacity.set()
 
     def _option(self, message: JobMessage, name: str, default: Any) -> Any:
         if name in message.options:
