@@ -113,6 +113,12 @@ def _scheduler(args: argparse.Namespace) -> int:
     return 0
 
 
+def _devcluster(args: argparse.Namespace) -> int:
+    from pipeline.devcluster import run
+
+    return run(args.kind)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pipeline", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -130,6 +136,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     api.set_defaults(func=_api)
     sched = sub.add_parser("scheduler", help="fire cron and interval repeats")
     sched.set_defaults(func=_scheduler)
+    dev = sub.add_parser(
+        "devcluster", help="start a local Redis Cluster or Sentinel set for development (until Ctrl-C)"
+    )
+    dev.add_argument("kind", choices=["cluster", "sentinel"])
+    dev.set_defaults(func=_devcluster)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))

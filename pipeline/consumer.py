@@ -27,6 +27,7 @@ from dramatiq.logging import get_logger
 from dramatiq.message import Message
 from dramatiq.middleware import SkipMessage, TimeLimitExceeded
 
+from pipeline.connection import REDIS_ERRORS, UNAVAILABLE_ERRORS, node_pool
 from pipeline.errors import UnknownJobNameError
 from pipeline.job import Job, JobState
 from pipeline.options import DEFAULT_STACKTRACE_LIMIT, keep_count
@@ -179,8 +180,9 @@ class JobConsumer(Consumer):
                     return None
                 # Rung: fetch again right away rather than going round the consumer thread's loop.
             return None
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            # Dramatiq's consumer thread restarts the consumer on this error.
+        except UNAVAILABLE_ERRORS as exc:
+            # Dramatiq's consumer thread restarts the consumer on this error; a rebuilt consumer
+            # blocks on a new connection, to the master of the queue's slot as known by then.
             time.sleep(0.1)
             raise ConnectionClosed(exc) from None
 
@@ -193,7 +195,7 @@ class JobConsumer(Consumer):
     def _own_connection(self) -> redis.Connection:
         """The connection this consumer blocks on: its own, outside the client's pool."""
         if self._wait_connection is None:
-            pool = self.store.client.connection_pool
+            pool = node_pool(self.store.client, self.store.keys.marker)
             self._wait_connection = pool.connection_class(**pool.connection_kwargs)
         return self._wait_connection
 
@@ -251,7 +253,7 @@ class JobConsumer(Consumer):
                     message.job_id,
                     self.queue_name,
                 )
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
+        except UNAVAILABLE_ERRORS as exc:
             raise ConnectionClosed(exc) from None
         finally:
             self._release(message.job_id)
@@ -261,7 +263,7 @@ class JobConsumer(Consumer):
             self._fail(message)
             if message.outcome == "rejected":
                 self.logger.warning("Rejected the failure of job %r: no longer held.", message.job_id)
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
+        except UNAVAILABLE_ERRORS as exc:
             raise ConnectionClosed(exc) from None
         finally:
             self._release(message.job_id)
@@ -290,7 +292,7 @@ class JobConsumer(Consumer):
         try:
             # Also ends the idle registration and returns anything handed to the inbox meanwhile.
             self.requeue(cached)
-        except redis.RedisError:
+        except REDIS_ERRORS:
             self.logger.warning("Could not put back %d unstarted jobs.", len(cached), exc_info=True)
         if self._wait_connection is not None:
             self._wait_connection.disconnect()

@@ -84,6 +84,15 @@ def _answers(url: str) -> bool:
 
 def ensure_redis(settings: Settings) -> tuple[Settings, EmbeddedRedis | None]:
     """Settings pointing at a Redis that answers, starting a private one if allowed and needed."""
+    if settings.redis_mode != "single":  # a Sentinel set or a cluster is never started here
+        from pipeline.connection import make_client, ping
+
+        client = make_client(settings)
+        try:
+            ping(client)
+        finally:
+            client.close()
+        return settings, None
     url = settings.resolved_redis_url()
     if settings.redis_explicit or _answers(url):
         if not _answers(url):

@@ -21,10 +21,31 @@ class RedisUnavailableError(PipelineError):
 
     def __init__(self, address: str, detail: str) -> None:
         self.address = address
+        if " " in address:  # a Sentinel set or a cluster: several servers, no one command starts them
+            hint = "check that its servers run (REDIS_SENTINELS / REDIS_CLUSTER_NODES)"
+        else:
+            hint = (
+                f"Start one with 'redis-server --port {address.rsplit(':', 1)[-1]}' (or set REDIS_URL / "
+                f"REDIS_HOST and REDIS_PORT to a running server)"
+            )
+        super().__init__(f"cannot reach Redis at {address}: {detail}. {hint}.")
+
+
+class ReplicationTimeoutError(PipelineError):
+    """Jobs were added on the master, but fewer replicas than asked for confirmed them in time."""
+
+    def __init__(
+        self, queue: str, job_ids: list[str], acknowledged: int, wanted: int, timeout_ms: int
+    ) -> None:
+        self.queue = queue
+        self.job_ids = job_ids
+        self.acknowledged = acknowledged
+        self.wanted = wanted
+        self.timeout_ms = timeout_ms
         super().__init__(
-            f"cannot reach Redis at {address}: {detail}. Start one with "
-            f"'redis-server --port {address.rsplit(':', 1)[-1]}' (or set REDIS_URL / "
-            f"REDIS_HOST and REDIS_PORT to a running server)."
+            f"queue {queue!r}: {len(job_ids)} job(s) added on the master, but only {acknowledged} of "
+            f"{wanted} replica(s) confirmed them within {timeout_ms} ms; they would be lost if the "
+            f"master failed now (first id {job_ids[0]!r})"
         )
 
 

@@ -420,7 +420,8 @@ class QueueStore:
     def records(self, job_ids: Sequence[str]) -> list[dict[str, str] | None]:
         if not job_ids:
             return []
-        raw = self.scripts("get_jobs", [], [self.keys.job_prefix, *job_ids])
+        prefix = self.keys.job_prefix
+        raw = self.scripts("get_jobs", [prefix + job_id for job_id in job_ids], [])
         out: list[dict[str, str] | None] = []
         for flat in raw:
             if not flat:
