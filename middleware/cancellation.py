@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import dramatiq
-import redis
 from dramatiq.middleware import Middleware
 from dramatiq.threading import raise_thread_exception
 
 from pipeline.broker import PipelineBroker
+from pipeline.connection import REDIS_ERRORS
 from pipeline.consumer import JobMessage
 from pipeline.errors import UnrecoverableError
 
@@ -88,7 +88,7 @@ class Cancellation(Middleware):
                         broker.store(entry.message.queue_name).keys.job(entry.message.job_id), "cancelled"
                     )
                 reasons = pipe.execute()
-            except redis.RedisError:
+            except REDIS_ERRORS:
                 self.logger.warning("Could not check for cancelled jobs.", exc_info=True)
                 continue
             now = time.monotonic()

@@ -21,10 +21,10 @@ import time
 from typing import Any
 
 import dramatiq
-import redis
 from dramatiq.middleware import Middleware
 
 from pipeline.broker import PipelineBroker
+from pipeline.connection import REDIS_ERRORS
 from pipeline.listeners import dispatch, has_listeners
 
 
@@ -62,7 +62,7 @@ class StallDetection(Middleware):
                 if now >= next_sweep:
                     next_sweep = now + sweep_every
                     self.sweep(broker)
-            except redis.RedisError:
+            except REDIS_ERRORS:
                 self.logger.warning("Lock renewal or stall sweep failed; retrying.", exc_info=True)
 
     def renew(self, broker: PipelineBroker) -> None:

@@ -26,6 +26,7 @@ from dramatiq.errors import ActorNotFound, ConnectionClosed, DecodeError
 from dramatiq.logging import get_logger
 from dramatiq.message import Message
 from dramatiq.middleware import SkipMessage, TimeLimitExceeded
+from redis.exceptions import AskError, MovedError
 
 from pipeline.connection import REDIS_ERRORS, UNAVAILABLE_ERRORS, node_pool
 from pipeline.errors import UnknownJobNameError
@@ -167,7 +168,10 @@ class JobConsumer(Consumer):
                     wait_s = min(wait_s, max(due_in, 1) / 1000)
                 # The inbox is read even when not registered: a job handed just before the
                 # registration ended is already this consumer's.
-                got = self.store.wait_for_work(wait_s, self.idle_member, self._own_connection())
+                try:
+                    got = self.store.wait_for_work(wait_s, self.idle_member, self._own_connection())
+                except AskError as moved:
+                    got = self._slot_moved(moved)
                 if isinstance(got, Fetched):
                     self.registered = False  # the handoff took this consumer off the idle set
                     if self.queue_name in self.broker.locally_paused:
@@ -198,6 +202,17 @@ class JobConsumer(Consumer):
             pool = node_pool(self.store.client, self.store.keys.marker)
             self._wait_connection = pool.connection_class(**pool.connection_kwargs)
         return self._wait_connection
+
+    def _slot_moved(self, redirect: AskError) -> bool:
+        """The queue's cluster slot moved (MOVED) or is moving (ASK) to another master: block there
+        from now on.  The fetch that follows goes through the cluster client, which follows the
+        redirect and learns the new owner; a job handed to the inbox meanwhile moves with it."""
+        if self._wait_connection is not None:
+            self._wait_connection.disconnect()
+            self._wait_connection = None
+        if not isinstance(redirect, MovedError):
+            time.sleep(0.05)  # keys are migrating: let the move finish rather than spin
+        return True
 
     def _leave_idle(self) -> None:
         """Stop taking direct handoffs; anything already handed over goes back to waiting."""

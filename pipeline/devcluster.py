@@ -199,6 +199,26 @@ class LocalCluster(_ServerSet):
                     return server
         raise PipelineError(f"no live master serves {key!r}")
 
+    def move_slot(self, slot: int, target: Server, batch: int = 100) -> None:
+        """Reshard ``slot`` to ``target`` as ``redis-cli --cluster reshard`` does: mark it importing
+        and migrating, ``MIGRATE`` its keys over in batches (clients meanwhile get ``ASK`` for
+        moved keys, ``TRYAGAIN`` for commands spanning both sides), then give it to ``target``
+        everywhere (``MOVED`` from then on)."""
+        source = next(
+            server
+            for server in self.masters()
+            for start, end, owner, *_ in server.client.execute_command("CLUSTER SLOTS")
+            if int(start) <= slot <= int(end) and int(owner[1]) == server.port
+        )
+        source_id = _text(source.client.execute_command("CLUSTER MYID"))
+        target_id = _text(target.client.execute_command("CLUSTER MYID"))
+        target.client.execute_command("CLUSTER SETSLOT", slot, "IMPORTING", source_id)
+        source.client.execute_command("CLUSTER SETSLOT", slot, "MIGRATING", target_id)
+        while keys := source.client.execute_command("CLUSTER GETKEYSINSLOT", slot, batch):
+            source.client.execute_command("MIGRATE", "127.0.0.1", target.port, "", 0, 5000, "KEYS", *keys)
+        for server in (target, source, *self.masters()):
+            server.client.execute_command("CLUSTER SETSLOT", slot, "NODE", target_id)
+
     def settings(self, base: Settings | None = None) -> Settings:
         startup = tuple(s.address for s in self.nodes)
         return (base or Settings()).replace(redis_cluster_nodes=startup, redis_url="", redis_explicit=True)
