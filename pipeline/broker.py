@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 import dramatiq
 import redis
 from dramatiq.brokers.redis import RedisBroker
+from dramatiq.encoder import JSONEncoder
 from dramatiq.errors import ActorNotFound
 from dramatiq.message import Message
 from dramatiq.middleware import (
@@ -33,7 +34,7 @@ from dramatiq.middleware import (
 from pipeline import app
 from pipeline.consumer import JobConsumer
 from pipeline.errors import ConfigurationError, InvalidJobError, PipelineError
-from pipeline.options import MAX_PRIORITY
+from pipeline.options import MAX_DURATION_MS, MAX_PRIORITY, check_json
 from pipeline.queue import Queue
 from pipeline.settings import Settings
 from pipeline.store import Entry, QueueStore
@@ -226,10 +227,12 @@ class PipelineBroker(RedisBroker):
             isinstance(delay, bool)
             or not isinstance(delay, int | float)
             or not math.isfinite(delay)
-            or delay < 0
+            or not 0 <= delay <= MAX_DURATION_MS
         ):
             raise InvalidJobError(
-                f"delay must be a number >= 0 (ms), got {delay!r}", queue=message.queue_name
+                f"delay must be a number from 0 to {MAX_DURATION_MS} (ms), got {delay!r}",
+                queue=message.queue_name,
+                field="delay",
             )
         delay = int(delay)
         priority = options.get("priority") or 0
@@ -238,6 +241,10 @@ class PipelineBroker(RedisBroker):
                 f"priority must be an int from 0 to {MAX_PRIORITY}, got {priority!r}",
                 queue=message.queue_name,
             )
+        if isinstance(dramatiq.get_encoder(), JSONEncoder):
+            # Only JSON has these limits; another encoder's bytes are stored as they are.
+            check_json(list(message.args), "args", message.queue_name)
+            check_json(dict(message.kwargs), "kwargs", message.queue_name)
         job_name = self.job_name_of(message.actor_name)
         stored = message if job_name == message.actor_name else message.copy(actor_name=job_name)
         if delay:

@@ -19,17 +19,17 @@ import traceback
 import uuid
 from typing import TYPE_CHECKING, Any
 
-import dramatiq
 import redis
 from dramatiq.broker import Consumer, MessageProxy
-from dramatiq.errors import ActorNotFound, ConnectionClosed, DecodeError
+from dramatiq.errors import ActorNotFound, ConnectionClosed
 from dramatiq.logging import get_logger
 from dramatiq.message import Message
 from dramatiq.middleware import SkipMessage, TimeLimitExceeded
 from redis.exceptions import AskError, MovedError
 
 from pipeline.connection import REDIS_ERRORS, UNAVAILABLE_ERRORS, node_pool
-from pipeline.errors import UnknownJobNameError
+from pipeline.encoding import decode_message
+from pipeline.errors import UnknownJobNameError, UnreadableJobError
 from pipeline.job import Job, JobState
 from pipeline.options import DEFAULT_STACKTRACE_LIMIT, keep_count
 from pipeline.store import Failure, Fetched, QueueStore
@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 
 #: How long a consumer waits for a worker thread to start a job handed to it directly.
 HANDOFF_YIELD_S = 0.005
+#: The job name an unreadable job's failure is counted under in the metrics.
+UNREADABLE_NAME = "(unreadable)"
 
 
 class JobMessage(MessageProxy):
@@ -158,7 +160,7 @@ class JobConsumer(Consumer):
                 # when a job is taken, so a job waiting in this process would start late.
                 self.prefetch = self.threads if limited else self.threads + self.broker.settings.prefetch
                 if jobs:
-                    return self._hold(jobs)
+                    return self._hold(jobs)  # None when every job taken was unreadable
                 if woken:
                     return None
                 wait_s = (
@@ -178,7 +180,8 @@ class JobConsumer(Consumer):
                         self.store.requeue([(got.job_id, got.token)])
                         return None
                     message = self._hold([got])
-                    message.started = self.handed = threading.Event()
+                    if message is not None:
+                        message.started = self.handed = threading.Event()
                     return message
                 if not got:
                     return None
@@ -190,11 +193,38 @@ class JobConsumer(Consumer):
             time.sleep(0.1)
             raise ConnectionClosed(exc) from None
 
-    def _hold(self, jobs: list[Fetched]) -> JobMessage:
+    def _hold(self, jobs: list[Fetched]) -> JobMessage | None:
         for fetched in jobs:
-            self.outstanding[fetched.job_id] = fetched.token
-            self.cache.append(self._proxy(fetched))
-        return self.cache.popleft()
+            message = self._readable(fetched)
+            if message is not None:
+                self.cache.append(message)
+        return self.cache.popleft() if self.cache else None
+
+    def _readable(self, fetched: Fetched) -> JobMessage | None:
+        """Hold a taken job and return its message; an unreadable one is failed at once instead.
+
+        A record that cannot be decoded never reaches Dramatiq: raising here would end the
+        consumer loop, lose the other jobs of the batch and stall this one.
+        """
+        self.outstanding[fetched.job_id] = fetched.token
+        try:
+            return self._proxy(fetched)
+        except UnreadableJobError as exc:
+            reason = f"unreadable job record: {exc.reason}"
+        try:
+            failed = self.store.fail(
+                fetched.job_id, fetched.token, Failure(reason, reason, 0), -1, UNREADABLE_NAME, False
+            )
+        finally:
+            self._release(fetched.job_id)
+        self.logger.warning(
+            "Job %r of queue %r %s: %s.",
+            fetched.job_id,
+            self.queue_name,
+            "failed" if failed else "was taken away before it could be failed",
+            reason,
+        )
+        return None
 
     def _own_connection(self) -> redis.Connection:
         """The connection this consumer blocks on: its own, outside the client's pool."""
@@ -221,11 +251,8 @@ class JobConsumer(Consumer):
             self.store.requeue([], self.idle_member)
 
     def _proxy(self, fetched: Fetched) -> JobMessage:
-        try:
-            fields = dramatiq.get_encoder().decode(fetched.message)
-            fields["args"] = tuple(fields["args"])
-        except Exception as exc:
-            raise DecodeError("Failed to decode message.", fetched.message, exc) from exc
+        fields = decode_message(fetched.message)
+        fields["args"] = tuple(fields["args"])
         job_name = fields["actor_name"]
         actor_name = self.broker.resolve_actor(self.queue_name, job_name)
         if actor_name is not None:
@@ -371,17 +398,17 @@ class JobConsumer(Consumer):
                 self.idle_member,
                 idle_ttl,
             )
-            for fetched in taken:
-                self.outstanding[fetched.job_id] = fetched.token
+            messages = [self._readable(fetched) for fetched in taken]
             if registered:
                 self.registered = True
         finally:
             with self.taking_lock:
                 self.taking -= take
         message.outcome = {1: "completed", -3: "cancelled"}.get(code, "rejected")
-        if taken and self.handoff is not None:
-            for fetched in taken:
-                self.handoff(self._proxy(fetched))
+        if self.handoff is not None:
+            for taken_message in messages:
+                if taken_message is not None:
+                    self.handoff(taken_message)
 
     def _fail(self, message: JobMessage) -> None:
         keep = keep_count(self._option(message, "remove_on_fail", None))

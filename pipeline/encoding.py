@@ -17,6 +17,8 @@ from typing import Any
 import dramatiq
 from dramatiq.encoder import JSONEncoder
 
+from pipeline.errors import UnreadableJobError
+
 _JSON = json.JSONEncoder(separators=(",", ":"))
 
 
@@ -37,18 +39,72 @@ def encode_message(message: dict[str, Any]) -> str | bytes:
     return encoder.encode(message)
 
 
+#: Fields every stored message carries, with the type each must have.
+_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "queue_name": str,
+    "actor_name": str,
+    "args": (list, tuple),
+    "kwargs": dict,
+    "options": dict,
+    "message_id": str,
+    "message_timestamp": (int, float),
+}
+
+
 def decode_message(raw: str | bytes) -> dict[str, Any]:
-    """A stored message as a dict, whichever encoder wrote it (JSON is read as JSON)."""
+    """A stored message as a dict, whichever encoder wrote it (JSON is read as JSON).
+
+    Raises :class:`UnreadableJobError` whose ``reason`` names what is wrong: bytes that
+    are not UTF-8, text that is not JSON, nesting too deep to decode, or a field that is
+    missing or of the wrong type (``actor_name``, ``args``, ...).
+    """
     if isinstance(raw, str):
         raw = raw.encode(errors="surrogateescape")  # how job records carry non-UTF-8 messages
-    if raw[:1] == b"{":
+    encoder = dramatiq.get_encoder()
+    fields: Any = None
+    if raw[:1] == b"{" or isinstance(encoder, JSONEncoder):
         try:
-            decoded = json.loads(raw)
-        except ValueError:
-            decoded = None
-        if isinstance(decoded, dict):
-            return decoded
-    fields = dramatiq.get_encoder().decode(raw)
+            fields = _read_json(raw)
+        except UnreadableJobError:
+            if isinstance(encoder, JSONEncoder):
+                raise
+    if fields is None:
+        try:
+            fields = encoder.decode(raw)
+        except Exception as exc:
+            raise UnreadableJobError(f"{type(encoder).__name__} cannot decode it: {exc}") from None
     if not isinstance(fields, dict):
-        raise ValueError(f"a stored message decodes to {type(fields).__name__}, not a dict")
+        raise UnreadableJobError(f"the message is a {type(fields).__name__}, not an object")
+    for name, kind in _FIELDS.items():
+        if name not in fields:
+            raise UnreadableJobError(f"the message has no {name!r}")
+        value = fields[name]
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise UnreadableJobError(f"the message's {name!r} is {type(value).__name__}, not {_kind(kind)}")
+    if not fields["actor_name"]:
+        raise UnreadableJobError("the message's 'actor_name' (the job name) is empty")
+    extra = set(fields) - set(_FIELDS)
+    if extra:
+        raise UnreadableJobError(f"the message has unknown fields {sorted(extra)}")
     return fields
+
+
+def _read_json(raw: bytes) -> Any:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UnreadableJobError(
+            f"the message is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
+        ) from None
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise UnreadableJobError("the message nests too deeply to decode") from None
+    except ValueError as exc:
+        raise UnreadableJobError(f"the message is not valid JSON: {exc}") from None
+
+
+def _kind(kind: type | tuple[type, ...]) -> str:
+    names = {"str": "a string", "list": "a list", "dict": "an object", "int": "an integer"}
+    first = kind[0] if isinstance(kind, tuple) else kind
+    return names.get(first.__name__, first.__name__)

@@ -107,6 +107,16 @@ class UnknownJobNameError(PipelineError):
         super().__init__(f"no handler for job name {job_name!r} on queue {queue!r} (and no catch-all)")
 
 
+class UnreadableJobError(PipelineError):
+    """A stored job record cannot be decoded; ``reason`` names what is wrong with it."""
+
+    def __init__(self, reason: str, *, job_id: str | None = None, queue: str | None = None) -> None:
+        self.reason = reason
+        self.job_id = job_id
+        self.queue = queue
+        super().__init__(reason)
+
+
 class UnrecoverableError(PipelineError):
     """Raised by a handler to fail its job at once, without using the remaining attempts."""
 

@@ -14,6 +14,7 @@ from pipeline.errors import (
     JobNotFoundError,
     JobStateError,
     JobTimeoutError,
+    UnreadableJobError,
 )
 from pipeline.options import encode_json
 from pipeline.store import decode_json
@@ -53,6 +54,10 @@ class Job:
         finished_on: when it completed or failed (epoch ms).
         delay: the delay it was added with (ms).
         priority: its priority (1 highest; 0 none).
+        unreadable: why the stored record cannot be decoded (its name, data and options
+            are then empty), or ``None`` for every readable job.
+        raw_message: the stored message as text (undecodable bytes replaced), set only
+            when ``unreadable`` is.
     """
 
     id: str
@@ -71,21 +76,51 @@ class Job:
     finished_on: int | None = None
     delay: int = 0
     priority: int = 0
+    unreadable: str | None = None
+    raw_message: str | None = None
     _queue: Queue | None = field(default=None, repr=False, compare=False)
     _token: str | None = field(default=None, repr=False, compare=False)
     _cancelled: bool = field(default=False, repr=False, compare=False)
 
     @classmethod
     def from_record(cls, queue: Queue, record: dict[str, str], job_id: str) -> Job:
+        """The job of a stored record; a record that cannot be decoded gives an unreadable job."""
+        try:
+            if record.get("unreadable"):
+                raise UnreadableJobError(record["unreadable"])
+            return cls._decode(queue, record, job_id)
+        except (UnreadableJobError, KeyError, TypeError, ValueError, RecursionError) as exc:
+            reason = exc.reason if isinstance(exc, UnreadableJobError) else f"{type(exc).__name__}: {exc}"
+            raw = record.get("msg", "")
+            try:
+                state = JobState(record.get("state", ""))
+            except ValueError:
+                state = JobState.FAILED
+            return cls(
+                id=job_id,
+                name="",
+                queue_name=queue.name,
+                data={},
+                opts={},
+                state=state,
+                failed_reason=record.get("failed_reason"),
+                finished_on=_lenient_int(record.get("finished_on")),
+                unreadable=reason,
+                raw_message=raw.encode(errors="surrogateescape").decode(errors="replace"),
+                _queue=queue,
+            )
+
+    @classmethod
+    def _decode(cls, queue: Queue, record: dict[str, str], job_id: str) -> Job:
         message = decode_message(record["msg"])
-        opts = dict(message.get("options") or {})
+        opts = dict(message["options"])
         if "time_limit" in opts:
             opts["timeout"] = opts.pop("time_limit")
         return cls(
             id=job_id,
             name=message["actor_name"],
             queue_name=message["queue_name"],
-            data=message.get("kwargs") or {},
+            data=message["kwargs"],
             opts=opts,
             state=JobState(record["state"]),
             attempts_made=int(record.get("attempts_made") or 0),
@@ -126,6 +161,8 @@ class Job:
             "finished_on": self.finished_on,
             "delay": self.delay,
             "priority": self.priority,
+            "unreadable": self.unreadable,
+            "raw_message": self.raw_message,
         }
 
     # -- reading ----------------------------------------------------------------------------
@@ -222,3 +259,11 @@ class Job:
 
 def _int_or_none(raw: str | None) -> int | None:
     return None if raw in (None, "") else int(float(raw))
+
+
+def _lenient_int(raw: str | None) -> int | None:
+    """``raw`` as an int, or ``None`` when it is none (an unreadable record may hold anything)."""
+    try:
+        return _int_or_none(raw)
+    except ValueError:
+        return None

@@ -9,6 +9,7 @@ then the middleware default.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, tzinfo
@@ -19,6 +20,19 @@ from pipeline.errors import InvalidJobError
 MAX_PRIORITY = 2**21
 MAX_NAME_LENGTH = 200
 DEFAULT_STACKTRACE_LIMIT = 10
+#: Deepest nesting of job data (the data object itself is level 1); deeper data is refused.
+MAX_DATA_DEPTH = 32
+#: Longest duration any option takes (delay, timeout, backoff, every, ttl): 100 years in ms.
+#: Scripts add durations to Redis's clock; this keeps every sum an exact integer there.
+MAX_DURATION_MS = 100 * 365 * 24 * 3600 * 1000
+#: Latest date ``repeat.start_date`` / ``end_date`` take: 3000-01-01 UTC, in epoch ms.
+MAX_EPOCH_MS = 32_503_680_000_000
+#: Largest count option (attempts, remove_on_*, stacktrace_limit, repeat.limit).
+MAX_COUNT = 2**31 - 1
+#: Paging bounds (``start``/``end`` of listings) lie within +/- this.
+MAX_INDEX = 2**53
+#: Dramatiq's rule for actor queue names: a queue named otherwise could never be served.
+QUEUE_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9._-]*")
 
 #: Every option ``Queue.add`` accepts.
 JOB_OPTIONS = frozenset(
@@ -58,7 +72,7 @@ def _int(value: Any, field: str, queue: str | None, *, minimum: int, maximum: in
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _fail(f"option {field!r} must be an integer, got {value!r}", queue, field)
     if isinstance(value, float):
-        if not value.is_integer():
+        if not math.isfinite(value) or not value.is_integer():
             raise _fail(f"option {field!r} must be a whole number, got {value!r}", queue, field)
         value = int(value)
     if value < minimum:
@@ -71,7 +85,7 @@ def _int(value: Any, field: str, queue: str | None, *, minimum: int, maximum: in
 def validate_backoff(value: Any, queue: str | None = None) -> dict[str, Any]:
     """Normalise ``backoff`` to ``{"type": "fixed"|"exponential", "delay": ms}``."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return {"type": "fixed", "delay": _int(value, "backoff", queue, minimum=0)}
+        return {"type": "fixed", "delay": _int(value, "backoff", queue, minimum=0, maximum=MAX_DURATION_MS)}
     if not isinstance(value, Mapping):
         raise _fail(f"option 'backoff' must be an int (ms) or a mapping, got {value!r}", queue, "backoff")
     unknown = set(value) - {"type", "delay"}
@@ -82,14 +96,14 @@ def validate_backoff(value: Any, queue: str | None = None) -> dict[str, Any]:
         raise _fail(
             f"option 'backoff' has unknown type {kind!r} (use 'fixed' or 'exponential')", queue, "backoff"
         )
-    delay = _int(value.get("delay", 0), "backoff.delay", queue, minimum=0)
+    delay = _int(value.get("delay", 0), "backoff.delay", queue, minimum=0, maximum=MAX_DURATION_MS)
     return {"type": kind, "delay": delay}
 
 
 def _remove_option(value: Any, field: str, queue: str | None) -> bool | int:
     if isinstance(value, bool):
         return value
-    return _int(value, field, queue, minimum=0)
+    return _int(value, field, queue, minimum=0, maximum=MAX_COUNT)
 
 
 def validate_options(
@@ -112,15 +126,17 @@ def validate_options(
                 raise _fail(f"option 'job_id' must be 1-{MAX_NAME_LENGTH} printable characters", queue, key)
             out[key] = job_id
         elif key == "attempts":
-            out[key] = _int(value, key, queue, minimum=1)
+            out[key] = _int(value, key, queue, minimum=1, maximum=MAX_COUNT)
         elif key == "backoff":
             out[key] = validate_backoff(value, queue)
         elif key == "timeout":
-            out[key] = _int(value, key, queue, minimum=1)
+            out[key] = _int(value, key, queue, minimum=1, maximum=MAX_DURATION_MS)
         elif key in ("remove_on_complete", "remove_on_fail"):
             out[key] = _remove_option(value, key, queue)
-        elif key in ("stacktrace_limit", "delay"):
-            out[key] = _int(value, key, queue, minimum=0)
+        elif key == "stacktrace_limit":
+            out[key] = _int(value, key, queue, minimum=0, maximum=MAX_COUNT)
+        elif key == "delay":
+            out[key] = _int(value, key, queue, minimum=0, maximum=MAX_DURATION_MS)
         elif key == "priority":
             out[key] = _int(value, key, queue, minimum=0, maximum=MAX_PRIORITY)
         elif key == "lifo":
@@ -168,7 +184,7 @@ def validate_repeat(value: Any, queue: str | None = None) -> dict[str, Any]:
             raise _fail(f"repeat.cron must be a string, got {spec['cron']!r}", queue, "repeat.cron")
         out["cron"] = " ".join(spec["cron"].split())
     else:
-        out["every"] = _int(spec["every"], "repeat.every", queue, minimum=1)
+        out["every"] = _int(spec["every"], "repeat.every", queue, minimum=1, maximum=MAX_DURATION_MS)
     zone = None
     if "tz" in spec:
         if "every" in out:
@@ -186,7 +202,7 @@ def validate_repeat(value: Any, queue: str | None = None) -> dict[str, Any]:
     if "start_date" in out and "end_date" in out and out["end_date"] <= out["start_date"]:
         raise _fail("repeat.end_date must be after repeat.start_date", queue, "repeat.end_date")
     if "limit" in spec:
-        out["limit"] = _int(spec["limit"], "repeat.limit", queue, minimum=1)
+        out["limit"] = _int(spec["limit"], "repeat.limit", queue, minimum=1, maximum=MAX_COUNT)
     try:
         RepeatTrigger(cron=out.get("cron"), every=out.get("every"), tz=out.get("tz"))
     except ValueError as exc:
@@ -199,7 +215,7 @@ def validate_repeat(value: Any, queue: str | None = None) -> dict[str, Any]:
 def _epoch_ms(value: Any, field: str, queue: str | None, zone: tzinfo | None) -> int:
     """A datetime, ISO 8601 string or epoch ms as epoch ms; naive times are read in ``zone`` (UTC)."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return _int(value, field, queue, minimum=0)
+        return _int(value, field, queue, minimum=0, maximum=MAX_EPOCH_MS)
     moment = value
     if isinstance(value, str):
         try:
@@ -212,7 +228,13 @@ def _epoch_ms(value: Any, field: str, queue: str | None, zone: tzinfo | None) ->
         )
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone or UTC)
-    return int(moment.timestamp() * 1000)
+    try:
+        epoch_ms = int(moment.timestamp() * 1000)
+    except (OverflowError, ValueError, OSError):
+        epoch_ms = -1
+    if not 0 <= epoch_ms <= MAX_EPOCH_MS:
+        raise _fail(f"option {field!r} must lie between 1970 and 3000, got {value!r}", queue, field)
+    return epoch_ms
 
 
 def validate_name(name: Any, queue: str | None = None) -> str:
@@ -222,32 +244,84 @@ def validate_name(name: Any, queue: str | None = None) -> str:
 
 
 def validate_queue_name(name: Any) -> str:
-    if (
-        not isinstance(name, str)
-        or not name
-        or len(name) > MAX_NAME_LENGTH
-        or any(c in name for c in "{}")
-        or not name.isprintable()
-    ):
+    """A queue name as Dramatiq accepts one for an actor (a letter or ``_``, then letters,
+    digits, ``.``, ``_``, ``-``), at most ``MAX_NAME_LENGTH`` long: any other name could be
+    added to but never served."""
+    if not isinstance(name, str) or len(name) > MAX_NAME_LENGTH or not QUEUE_NAME.fullmatch(name):
         raise InvalidJobError(
-            f"queue name must be 1-{MAX_NAME_LENGTH} printable characters without braces, got {name!r}"
+            f"queue name must be 1-{MAX_NAME_LENGTH} characters: a letter or '_', then letters, digits, "
+            f"'.', '_' or '-' (Dramatiq's rule for actor queues), got {name!r}",
+            field="queue",
         )
     return name
 
 
 def check_data(data: Any, queue: str | None = None) -> dict[str, Any]:
-    """Job data must be a JSON object (a dict with string keys)."""
+    """Job data must be a JSON object: see :func:`check_json`."""
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise _fail(f"job data must be a JSON object (dict), got {type(data).__name__}", queue, "data")
-    for key in data:
-        if not isinstance(key, str):
-            raise _fail(f"job data keys must be strings, got {key!r}", queue, "data")
+    check_json(data, "data", queue)
     return data
 
 
+def check_json(value: Any, where: str, queue: str | None = None, field: str = "data") -> None:
+    """Refuse what would not read back as it was written, naming where it is (``data.a[2]``).
+
+    Strings and keys must be valid Unicode text (no lone surrogates), numbers finite (no
+    NaN/Infinity: not JSON), keys of every object strings (JSON would silently turn ``1``
+    into ``"1"``), and nesting at most ``MAX_DATA_DEPTH`` levels.  Other types are left to
+    the encoder, which refuses what it cannot write.
+    """
+    stack: list[tuple[Any, str, int]] = [(value, where, 1)]
+    while stack:
+        item, path, depth = stack.pop()
+        if isinstance(item, str):
+            if not is_utf8_text(item):
+                raise _fail(f"{path} holds a string that is not valid text (a lone surrogate)", queue, field)
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                raise _fail(f"{path} is {item!r}, which JSON cannot hold", queue, field)
+        elif isinstance(item, dict | list | tuple):
+            if depth > MAX_DATA_DEPTH:
+                raise _fail(f"{path} nests deeper than {MAX_DATA_DEPTH} levels", queue, field)
+            if isinstance(item, dict):
+                for key, child in item.items():
+                    if not isinstance(key, str):
+                        raise _fail(f"{path} has a key that is not a string: {key!r}", queue, field)
+                    if not is_utf8_text(key):
+                        raise _fail(f"{path} has a key that is not valid text: {key!r}", queue, field)
+                    stack.append((child, f"{path}.{key}", depth + 1))
+            else:
+                stack.extend((child, f"{path}[{i}]", depth + 1) for i, child in enumerate(item))
+
+
+def is_utf8_text(text: str) -> bool:
+    """Whether ``text`` encodes to UTF-8 (it holds no lone surrogate)."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def check_text(value: Any, what: str, queue: str | None = None) -> str:
+    """A string argument (job id, reason, log line) Redis can store: valid text."""
+    if not isinstance(value, str) or not is_utf8_text(value):
+        raise _fail(f"{what} must be valid text, got {value!r}", queue, what)
+    return value
+
+
+def check_index(value: Any, what: str, queue: str | None = None) -> int:
+    """A paging bound (``start``/``end``): an int within +/- ``MAX_INDEX``."""
+    if isinstance(value, bool) or not isinstance(value, int) or not -MAX_INDEX <= value <= MAX_INDEX:
+        raise _fail(f"{what} must be an int between -2**53 and 2**53, got {value!r}", queue, what)
+    return value
+
+
 def encode_json(value: Any, what: str, queue: str | None = None) -> str:
+    check_json(value, what, queue, what)
     try:
         return json.dumps(value, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError) as exc:
@@ -286,8 +360,8 @@ def validate_limiter(value: Any, queue: str | None = None) -> dict[str, Any]:
     if "max" not in value or "duration" not in value:
         raise _fail("limiter needs both 'max' and 'duration'", queue, "limiter")
     out: dict[str, Any] = {
-        "max": _int(value["max"], "limiter.max", queue, minimum=1),
-        "duration": _int(value["duration"], "limiter.duration", queue, minimum=1),
+        "max": _int(value["max"], "limiter.max", queue, minimum=1, maximum=MAX_COUNT),
+        "duration": _int(value["duration"], "limiter.duration", queue, minimum=1, maximum=MAX_DURATION_MS),
     }
     group_key = value.get("group_key")
     if group_key is not None:
@@ -311,15 +385,20 @@ def validate_deduplication(value: Any, queue: str | None = None) -> dict[str, An
     if unknown:
         raise _fail(f"option 'deduplication' has unknown keys {sorted(unknown)}", queue, "deduplication")
     dedup_id = value.get("id")
-    if not isinstance(dedup_id, str) or not dedup_id or len(dedup_id) > MAX_NAME_LENGTH:
+    if (
+        not isinstance(dedup_id, str)
+        or not dedup_id
+        or len(dedup_id) > MAX_NAME_LENGTH
+        or not is_utf8_text(dedup_id)
+    ):
         raise _fail(
-            f"deduplication.id must be 1-{MAX_NAME_LENGTH} characters, got {dedup_id!r}",
+            f"deduplication.id must be 1-{MAX_NAME_LENGTH} characters of valid text, got {dedup_id!r}",
             queue,
             "deduplication",
         )
     out: dict[str, Any] = {"id": dedup_id}
     if value.get("ttl") is not None:
-        out["ttl"] = _int(value["ttl"], "deduplication.ttl", queue, minimum=1)
+        out["ttl"] = _int(value["ttl"], "deduplication.ttl", queue, minimum=1, maximum=MAX_DURATION_MS)
     mode = value.get("mode", "throttle")
     if mode not in ("throttle", "debounce"):
         raise _fail(

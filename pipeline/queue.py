@@ -18,7 +18,10 @@ from pipeline.job import Job, JobState
 from pipeline.keys import queues_set
 from pipeline.metrics import Metrics, get_metrics, get_workers
 from pipeline.options import (
+    MAX_DURATION_MS,
     check_data,
+    check_index,
+    check_text,
     validate_limiter,
     validate_name,
     validate_options,
@@ -261,10 +264,19 @@ class Queue:
 
     # -- reading -----------------------------------------------------------------------------
 
+    def _id(self, job_id: Any) -> str:
+        return check_text(str(job_id), "job id", self.name)
+
     @translate_errors
     def get_job(self, job_id: str) -> Job | None:
-        record = self.store.records([str(job_id)])[0]
-        return None if record is None else Job.from_record(self, record, str(job_id))
+        """The job, or ``None`` when no such job exists.
+
+        A record that cannot be decoded is returned too, marked: ``job.unreadable`` says why,
+        ``job.raw_message`` holds its text.
+        """
+        job_id = self._id(job_id)
+        record = self.store.records([job_id])[0]
+        return None if record is None else Job.from_record(self, record, job_id)
 
     @translate_errors
     def get_jobs(
@@ -275,6 +287,8 @@ class Queue:
         ``start``/``end`` page each state's listing, newest first unless ``asc``.
         """
         wanted = _states(states)
+        start = check_index(start, "start", self.name)
+        end = check_index(end, "end", self.name)
         ids: list[str] = []
         for state in wanted:
             ids += self.store.ids(state, start, end, asc)
@@ -307,6 +321,10 @@ class Queue:
     ) -> Metrics:
         """Completed or failed jobs per minute (newest first) over minutes ``start``..``end`` ago,
         with duration percentiles and the oldest waiting job's age; one job name or all."""
+        start = check_index(start, "start", self.name)
+        end = check_index(end, "end", self.name)
+        if name is not None:
+            name = check_text(name, "name", self.name)
         return get_metrics(self, kind, start, end, name)
 
     @translate_errors
@@ -316,21 +334,25 @@ class Queue:
 
     @translate_errors
     def get_job_logs(self, job_id: str, start: int = 0, end: int = -1) -> list[str]:
-        return self.store.logs(str(job_id), start, end)
+        start = check_index(start, "start", self.name)
+        end = check_index(end, "end", self.name)
+        return self.store.logs(self._id(job_id), start, end)
 
     # -- managing ----------------------------------------------------------------------------
 
     @translate_errors
     def add_job_log(self, job_id: str, line: str) -> int:
-        return self.store.add_log(str(job_id), line)
+        return self.store.add_log(self._id(job_id), check_text(line, "log line", self.name))
 
     @translate_errors
     def remove_job(self, job_id: str) -> None:
-        self._check(self.store.remove(str(job_id)), str(job_id), "remove")
+        job_id = self._id(job_id)
+        self._check(self.store.remove(job_id), job_id, "remove")
 
     @translate_errors
     def retry_job(self, job_id: str) -> None:
-        self._check(self.store.retry_failed(str(job_id)), str(job_id), "retry")
+        job_id = self._id(job_id)
+        self._check(self.store.retry_failed(job_id), job_id, "retry")
 
     @translate_errors
     def cancel_job(self, job_id: str, reason: str = "cancelled") -> bool:
@@ -341,14 +363,23 @@ class Queue:
         handler sees ``current_job().is_cancelled()``, and its worker interrupts
         it after ``PIPELINE_CANCEL_GRACE_MS``; it then ends ``failed`` with the reason.
         """
-        return self._check(self.store.cancel(str(job_id), str(reason)), str(job_id), "cancel") == 1
+        job_id = self._id(job_id)
+        reason = check_text(str(reason), "cancel reason", self.name)
+        return self._check(self.store.cancel(job_id, reason), job_id, "cancel") == 1
 
     @translate_errors
     def reschedule_job(self, job_id: str, delay_ms: int) -> None:
         """Run a delayed job ``delay_ms`` from now (0: now)."""
-        if isinstance(delay_ms, bool) or not isinstance(delay_ms, int) or delay_ms < 0:
-            raise InvalidJobError(f"delay must be an int >= 0 (ms), got {delay_ms!r}", queue=self.name)
-        self._check(self.store.reschedule(str(job_id), delay_ms), str(job_id), "reschedule")
+        if (
+            isinstance(delay_ms, bool)
+            or not isinstance(delay_ms, int)
+            or not 0 <= delay_ms <= MAX_DURATION_MS
+        ):
+            raise InvalidJobError(
+                f"delay must be an int from 0 to {MAX_DURATION_MS} (ms), got {delay_ms!r}", queue=self.name
+            )
+        job_id = self._id(job_id)
+        self._check(self.store.reschedule(job_id, delay_ms), job_id, "reschedule")
 
     def _check(self, outcome: int, job_id: str, operation: str) -> int:
         """Map a management script's outcome (0 missing, -2 active, -3 wrong state) to errors."""
@@ -368,8 +399,12 @@ class Queue:
             raise InvalidJobError(
                 f"clean status must be 'completed' or 'failed', got {status!r}", queue=self.name
             )
-        if isinstance(grace, bool) or not isinstance(grace, int) or grace < 0:
-            raise InvalidJobError(f"clean grace must be an int >= 0 (ms), got {grace!r}", queue=self.name)
+        if isinstance(grace, bool) or not isinstance(grace, int) or not 0 <= grace <= MAX_DURATION_MS:
+            raise InvalidJobError(
+                f"clean grace must be an int from 0 to {MAX_DURATION_MS} (ms), got {grace!r}", queue=self.name
+            )
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+            raise InvalidJobError(f"clean limit must be an int >= 1, got {limit!r}", queue=self.name)
         cutoff = self.store.redis_ms() - grace  # finished jobs are scored on Redis's clock
         removed: list[str] = []
         while limit is None or len(removed) < limit:
@@ -424,8 +459,14 @@ class Queue:
         if aging_ms is None:
             self.client.hdel(self.store.keys.meta, "aging_ms")
             return
-        if isinstance(aging_ms, bool) or not isinstance(aging_ms, int) or aging_ms < 1:
-            raise InvalidJobError(f"aging_ms must be an int >= 1 (ms), got {aging_ms!r}", queue=self.name)
+        if (
+            isinstance(aging_ms, bool)
+            or not isinstance(aging_ms, int)
+            or not 1 <= aging_ms <= MAX_DURATION_MS
+        ):
+            raise InvalidJobError(
+                f"aging_ms must be an int from 1 to {MAX_DURATION_MS} (ms), got {aging_ms!r}", queue=self.name
+            )
         self.client.hset(self.store.keys.meta, "aging_ms", aging_ms)
 
     # -- rate limit --------------------------------------------------------------------------

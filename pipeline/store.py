@@ -102,6 +102,7 @@ class QueueStore:
             k.limiter,
             k.idle,
             k.handed,
+            k.failed,
         ]
 
     # -- producing ---------------------------------------------------------------------------
@@ -239,6 +240,7 @@ class QueueStore:
                 k.meta,
                 k.seq,
                 k.idle,
+                k.failed,
             ],
             [
                 job_id,

@@ -20,6 +20,10 @@
             job name, deduplication: "" or "<mode>:<ttl ms>" (mode throttle or
             debounce; ttl 0: until the job finishes)
 
+  Every group is checked before anything is written: a malformed one fails the
+  whole call with an error and no job is created (callers validate first; this
+  keeps a bad argument from ever leaving half a batch behind).
+
   Returns: per job two entries, a code and a job id: 1 created (its id); 0 the
   job id existed (nothing changed); 2 deduplicated (the owner's id, nothing
   changed); 3 debounced (the owner's id; its data replaced, its delay restarted).
@@ -87,6 +91,18 @@ local function idle_consumer(job_key, job_id)
   end
   handoff = member and true or false
   return member, clock
+end
+
+local function whole(text)
+  return string.match(text, "^%d+$") ~= nil and #text <= 15
+end
+if n ~= math.floor(n) then return redis.error_reply("ERR add: ARGV is not groups of 7") end
+for i = 1, n do
+  local base = 2 + (i - 1) * 7
+  if ARGV[base + 1] == "" or not whole(ARGV[base + 3]) or not whole(ARGV[base + 4])
+     or (ARGV[base + 7] ~= "" and not string.match(ARGV[base + 7], "^%a+:%d+$")) then
+    return redis.error_reply("ERR add: malformed job " .. i .. " (nothing was written)")
+  end
 end
 
 for i = 1, n do

@@ -3,7 +3,7 @@
 
   KEYS[1] job key   KEYS[2] active zset   KEYS[3] completed zset   KEYS[4] events stream
   KEYS[5] wait list   KEYS[6] prioritized zset   KEYS[7] delayed zset   KEYS[8] meta hash
-  KEYS[9] priority seq   KEYS[10] idle consumers zset
+  KEYS[9] priority seq   KEYS[10] idle consumers zset   KEYS[11] failed zset
 
   ARGV[1] job id    ARGV[2] lock token    ARGV[3] now (epoch ms, this host's clock: record timestamps)
   ARGV[4] result (JSON)
@@ -26,7 +26,8 @@
   with a thread now free, registered for direct handoffs (see includes/idle.lua)
   in the same call, as an empty fetch would have.
   Events: "completed" (result, prev = active); "waiting" per promoted delayed
-  job and "active" per taken job.
+  job and "active" per taken job; "failed" per unreadable record met (see
+  includes/unreadable.lua).
 ]]
 --- @include "trim_finished"
 --- @include "emit"
@@ -39,6 +40,7 @@
 --- @include "put_back"
 --- @include "clock"
 --- @include "idle"
+--- @include "unreadable"
 
 -- -> the jobs taken, and whether the worker went idle (registered for handoffs).
 local function take_next(count, now)
@@ -69,6 +71,8 @@ local function take_next(count, now)
       out[#out + 1] = msg
       out[#out + 1] = attempts
       out[#out + 1] = tostring(token)
+    elseif kind ~= "none" then
+      fail_unreadable(job_key, job_id, kind, unreadable_reason(kind), KEYS[11], KEYS[4], ARGV[6], now)
     end
   end
   return out, 0

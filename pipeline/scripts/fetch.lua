@@ -9,7 +9,7 @@
   KEYS[4] active zset      KEYS[5] meta hash          KEYS[6] priority seq
   KEYS[7] events stream    KEYS[8] limited zset (jobs parked by a per-group limit)
   KEYS[9] limiter window zset (queue-wide limit)   KEYS[10] idle consumers zset
-  KEYS[11] handed consumers zset
+  KEYS[11] handed consumers zset   KEYS[12] failed zset
 
   ARGV[1] now (epoch ms, this host's clock: record timestamps only)
   ARGV[2] count   ARGV[3] lock duration ms
@@ -22,8 +22,9 @@
              or parked job is due (on Redis's clock) or "",
              1 when a rate limit applies to the queue else 0,
              1 when the consumer is now registered idle else 0 }
-  Events: "waiting" (prev = delayed) per promoted job, "active" per taken job
-  (with "at", the start time the rate limiter counted, when one applies),
+  Events: "waiting" (prev = delayed) per promoted job, "active" per taken job,
+  "failed" (reason) per unreadable record met (see includes/unreadable.lua),
+  (with "at", the start time the rate limiter counted, when one applies);
   "drained" when this fetch took the last waiting job.
 
   Priority aging (meta aging_ms): a prioritized job moves up one level for
@@ -51,6 +52,8 @@
 --- @include "put_back"
 --- @include "clock"
 --- @include "idle"
+--- @include "queue_base"
+--- @include "unreadable"
 
 local now = tonumber(ARGV[1])
 local count = tonumber(ARGV[2])
@@ -109,6 +112,9 @@ if meta[1] ~= "1" then
     scanned = scanned + 1
     local job_key = prefix .. job_id
     local kind, raw_msg, pending_prio = read_job(job_key)
+    if not raw_msg and kind ~= "none" then
+      fail_unreadable(job_key, job_id, kind, unreadable_reason(kind), KEYS[12], KEYS[7], max_len, now)
+    end
     local window = nil
     if raw_msg and limited and group_field then
       local ok, decoded = pcall(cjson.decode, raw_msg)
