@@ -24,9 +24,11 @@ def _demo(args: argparse.Namespace) -> int:
     if server is not None:
         print(f"No Redis configured or running: started a private redis-server at {server.url}")
     else:
-        print(f"Using Redis at {settings.resolved_redis_url()}")
+        from pipeline.connection import describe
+
+        print(f"Using Redis at {describe(settings)}")
     settings = settings.replace(namespace=f"{settings.namespace}-demo-{uuid.uuid4().hex[:8]}")
-    env = {**os.environ, "REDIS_URL": settings.resolved_redis_url(), "PIPELINE_NAMESPACE": settings.namespace}
+    env = {**os.environ, **settings.redis_env(), "PIPELINE_NAMESPACE": settings.namespace}
     worker = subprocess.Popen(
         [
             sys.executable,

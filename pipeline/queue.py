@@ -131,7 +131,9 @@ class Queue:
         if repeat is not None:
             return add_repeatable(self, name, data, {**opts, "repeat": repeat})
         job, entry = self._prepare(name, data, opts)
-        code, job_id = self._send([entry], self._replicas(wait_replicas))[0]
+        if wait_replicas is not None:
+            wait_replicas = _count(wait_replicas, "wait_replicas", self.name)
+        code, job_id = self._send([entry], wait_replicas)[0]
         return job if code == 1 else self._existing(job_id)
 
     def add_bulk(self, jobs: Iterable[Mapping[str, Any]], *, wait_replicas: int | None = None) -> list[Job]:
@@ -139,7 +141,8 @@ class Queue:
 
         ``wait_replicas`` as in :meth:`add`, for the whole batch.
         """
-        replicas = self._replicas(wait_replicas)
+        if wait_replicas is not None:
+            wait_replicas = _count(wait_replicas, "wait_replicas", self.name)
         prepared: list[tuple[Job, Entry]] = []
         for index, spec in enumerate(jobs):
             if not isinstance(spec, Mapping):
@@ -160,7 +163,7 @@ class Queue:
                 ) from None
         if not prepared:
             return []
-        outcomes = self._send([entry for _, entry in prepared], replicas)
+        outcomes = self._send([entry for _, entry in prepared], wait_replicas)
         return [
             job if code == 1 else self._existing(job_id)
             for (job, _), (code, job_id) in zip(prepared, outcomes, strict=True)
@@ -221,13 +224,11 @@ class Queue:
             )
         return job, entry
 
-    def _replicas(self, wait_replicas: int | None) -> int:
-        if wait_replicas is None:
-            return self.wait_replicas
-        return _count(wait_replicas, "wait_replicas", self.name)
-
     @translate_errors
-    def _send(self, entries: Sequence[Entry], wait_replicas: int = 0) -> list[tuple[int, str]]:
+    def _send(self, entries: Sequence[Entry], wait_replicas: int | None = None) -> list[tuple[int, str]]:
+        """Add ``entries``; ``wait_replicas`` ``None`` takes the queue's default (``actor.send`` too)."""
+        if wait_replicas is None:
+            wait_replicas = self.wait_replicas
         if self._registered and not wait_replicas and len(entries) <= 1000:
             return self.store.add(entries)
         if not self._registered and (self._plain_adds or wait_replicas):

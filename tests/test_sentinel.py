@@ -10,8 +10,10 @@ import threading
 import time
 from collections.abc import Iterator
 
+import dramatiq
 import pytest
 
+from pipeline.broker import PipelineBroker
 from pipeline.devcluster import LocalSentinelSet, wait_until
 from pipeline.errors import PipelineError, ReplicationTimeoutError
 from pipeline.job import JobState
@@ -58,6 +60,26 @@ def test_an_add_that_fewer_replicas_confirm_than_asked_raises_and_names_the_shor
     again = q.add("echo", {"n": 1}, job_id=job_id, wait_replicas=1)
     assert again.id == job_id and q.get_job_counts("waiting") == {"waiting": 1}
     q.empty()
+
+
+def test_a_default_from_the_settings_applies_to_every_add_and_to_actor_send(settings):
+    strict = settings.replace(wait_replicas=2, wait_timeout_ms=100)
+    broker = PipelineBroker(settings=strict, middleware=[])
+    q = Queue(unique("q"), settings=strict)
+    try:
+
+        @dramatiq.actor(queue_name=q.name, broker=broker)
+        def work() -> None: ...
+
+        with pytest.raises(ReplicationTimeoutError, match="only 1 of 2"):
+            work.send()
+        with pytest.raises(ReplicationTimeoutError, match="only 1 of 2"):
+            q.add("work")
+        assert q.add("work", wait_replicas=1).state is JobState.WAITING
+        assert q.get_job_counts("waiting") == {"waiting": 3}
+    finally:
+        q.empty()
+        broker.close()
 
 
 class Producer(threading.Thread):
