@@ -20,7 +20,7 @@ from dramatiq.middleware import Middleware
 from dramatiq.threading import raise_thread_exception
 
 from pipeline.broker import PipelineBroker
-from pipeline.connection import REDIS_ERRORS
+from pipeline.connection import REDIS_ERRORS, UNAVAILABLE_ERRORS
 from pipeline.consumer import JobMessage
 from pipeline.errors import UnrecoverableError
 
@@ -88,6 +88,9 @@ class Cancellation(Middleware):
                         broker.store(entry.message.queue_name).keys.job(entry.message.job_id), "cancelled"
                     )
                 reasons = pipe.execute()
+            except UNAVAILABLE_ERRORS as exc:
+                broker.connection_watch.failed(exc, "checking for cancelled jobs")
+                continue
             except REDIS_ERRORS:
                 self.logger.warning("Could not check for cancelled jobs.", exc_info=True)
                 continue

@@ -15,7 +15,7 @@ import dramatiq
 from dramatiq.middleware import Middleware
 
 from pipeline.broker import PipelineBroker
-from pipeline.connection import REDIS_ERRORS, ping
+from pipeline.connection import REDIS_ERRORS, UNAVAILABLE_ERRORS, ping
 from pipeline.keys import queues_set
 
 
@@ -76,6 +76,9 @@ class WorkerRegistry(Middleware):
                 for queue_name in queues:
                     pipe.hset(broker.store(queue_name).keys.workers, self.worker_id, entry)
                 pipe.execute()
+                broker.connection_watch.ok()
+            except UNAVAILABLE_ERRORS as exc:
+                broker.connection_watch.failed(exc, "worker heartbeat")
             except REDIS_ERRORS:
                 self.logger.warning("Worker heartbeat failed; retrying.", exc_info=True)
             if self._stop.wait(period_s):

@@ -12,7 +12,6 @@ import collections
 import math
 import threading
 import time
-import weakref
 from typing import Any, NamedTuple
 
 import dramatiq
@@ -32,10 +31,12 @@ from dramatiq.middleware import (
 )
 
 from pipeline import app
+from pipeline.connection import address_of
 from pipeline.consumer import JobConsumer
 from pipeline.errors import ConfigurationError, InvalidJobError, PipelineError
 from pipeline.options import MAX_DURATION_MS, MAX_PRIORITY, check_json
 from pipeline.queue import Queue
+from pipeline.reconnect import ConnectionWatch
 from pipeline.settings import Settings
 from pipeline.store import Entry, QueueStore
 
@@ -135,7 +136,14 @@ class PipelineBroker(RedisBroker):
         self._queues: dict[str, Queue] = {}
         self.handlers: dict[tuple[str, str], str] = {}
         self.catch_all: dict[str, str] = {}
-        self.live_consumers: weakref.WeakSet[JobConsumer] = weakref.WeakSet()
+        #: Every job this process holds, per consumer thread (owner): (queue, {(job id, token)}).
+        #: Lock renewal reads this, not the consumers: a consumer Dramatiq closes and rebuilds
+        #: leaves jobs running in worker threads, and their locks must go on being renewed.
+        self.holdings: dict[str, tuple[str, dict[tuple[str, str], None]]] = {}
+        #: Whether Redis answers, for every thread of this process; one log line per backoff step.
+        self.connection_watch = ConnectionWatch(address_of(client))
+        #: Set while a worker shuts down: reports stop waiting for an unreachable Redis.
+        self.stopping = threading.Event()
         #: Queues this process's workers must not start jobs of (Bull's local pause).
         self.locally_paused: set[str] = set()
         #: Exceptions of the jobs this process's workers failed, per queue (``join(fail_fast=True)``).
@@ -193,17 +201,26 @@ class PipelineBroker(RedisBroker):
     # -- Dramatiq's broker interface ---------------------------------------------------------
 
     def consume(self, queue_name: str, prefetch: int = 1, timeout: int = 5000) -> JobConsumer:
-        consumer = JobConsumer(self, queue_name, prefetch, timeout)
-        self.live_consumers.add(consumer)
-        return consumer
+        return JobConsumer(self, queue_name, prefetch, timeout)
+
+    def holding(self, owner: str, queue_name: str) -> dict[tuple[str, str], None]:
+        """The jobs consumer thread ``owner`` holds, shared by every consumer it builds."""
+        with self._lock:
+            entry = self.holdings.get(owner)
+            if entry is None:
+                entry = self.holdings[owner] = (queue_name, {})
+            return entry[1]
 
     def held_jobs(self) -> dict[str, list[tuple[str, str]]]:
-        """(job id, lock token) of every job this process holds, per queue."""
+        """(job id, lock token) of every job this process holds, per queue, whichever consumer
+        object took it."""
         held: dict[str, list[tuple[str, str]]] = {}
-        for consumer in list(self.live_consumers):
-            pairs = list(consumer.outstanding.items())
+        with self._lock:
+            entries = list(self.holdings.values())
+        for queue_name, jobs in entries:
+            pairs = list(jobs.copy())  # one C-level copy: consumers change it meanwhile
             if pairs:
-                held.setdefault(consumer.queue_name, []).extend(pairs)
+                held.setdefault(queue_name, []).extend(pairs)
         return held
 
     def declare_queue(self, queue_name: str) -> None:
@@ -258,6 +275,8 @@ class PipelineBroker(RedisBroker):
         return message
 
     def emit_before(self, signal: str, *args: Any, **kwargs: Any) -> None:
+        if signal == "worker_shutdown":
+            self.stopping.set()
         super().emit_before(signal, *args, **kwargs)
         if signal == "process_message":
             started = getattr(args[0], "started", None)
@@ -266,6 +285,11 @@ class PipelineBroker(RedisBroker):
         elif signal == "nack" or (signal == "ack" and _fails_on_ack(args[0])):
             # Before the transition, so a join that sees the queue empty also sees the failure.
             self.record_dead_letter(args[0])
+
+    def emit_after(self, signal: str, *args: Any, **kwargs: Any) -> None:
+        if signal == "worker_boot":
+            self.stopping.clear()
+        super().emit_after(signal, *args, **kwargs)
 
     def get_declared_delay_queues(self) -> set[str]:
         """Always empty: delayed jobs wait in their own queue's delayed set, not in a ``.DQ`` queue."""

@@ -65,8 +65,14 @@ def make_client(settings: Settings) -> redis.Redis:
     elif settings.redis_mode == "sentinel":
         client = _sentinel_client(settings)
     else:
-        url = settings.resolved_redis_url()
-        client = redis.Redis.from_url(url, socket_keepalive=True, health_check_interval=30)
+        # A few quick retries hide a dropped connection; redis-py's default (ten, backing off for
+        # seconds) would hold every call, and a worker's shutdown, for a minute while Redis is down.
+        client = redis.Redis.from_url(
+            settings.resolved_redis_url(),
+            socket_keepalive=True,
+            health_check_interval=30,
+            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 3),
+        )
     client.pipeline_address = describe(settings)  # type: ignore[attr-defined]
     return client
 
@@ -172,6 +178,11 @@ def ping(client: redis.Redis) -> None:
         raise RedisUnavailableError(address_of(client), _reason(exc)) from None
     except OSError as exc:
         raise RedisUnavailableError(address_of(client), _reason(exc)) from None
+
+
+def describe_error(exc: BaseException) -> str:
+    """A connection error in one short line (no traceback)."""
+    return _reason(exc)
 
 
 def _reason(exc: BaseException) -> str:

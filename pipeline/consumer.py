@@ -17,11 +17,12 @@ import threading
 import time
 import traceback
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import redis
 from dramatiq.broker import Consumer, MessageProxy
-from dramatiq.errors import ActorNotFound, ConnectionClosed
+from dramatiq.errors import ActorNotFound
 from dramatiq.logging import get_logger
 from dramatiq.message import Message
 from dramatiq.middleware import SkipMessage, TimeLimitExceeded
@@ -40,6 +41,11 @@ if TYPE_CHECKING:
 
 #: How long a consumer waits for a worker thread to start a job handed to it directly.
 HANDOFF_YIELD_S = 0.005
+#: How long a consumer that could not reach Redis waits before trying again (Dramatiq's loop,
+#: which checks for shutdown, runs in between).
+RECONNECT_PAUSE_S = 0.5
+#: Longest wait between two attempts to record an outcome while Redis is out of reach.
+REPORT_RETRY_MAX_S = 1.0
 #: The job name an unreadable job's failure is counted under in the metrics.
 UNREADABLE_NAME = "(unreadable)"
 
@@ -64,6 +70,10 @@ class JobMessage(MessageProxy):
         self.outcome: str | None = None
         #: Set once a worker thread has started a job handed over directly (see JobConsumer).
         self.started: threading.Event | None = None
+        #: Set once recording the outcome met a connection error and is being tried again.
+        self.retrying = False
+        #: The holding this job is registered in (its consumer thread's), released on the report.
+        self.held_in: dict[tuple[str, str], None] | None = None
 
     def to_job(self, queue: Queue) -> Job:
         """The running job, as handlers and listeners see it."""
@@ -99,7 +109,6 @@ class JobConsumer(Consumer):
         self.timeout = timeout
         self.lock_ms = broker.settings.lock_duration_ms
         self.cache: collections.deque[JobMessage] = collections.deque()
-        self.outstanding: dict[str, str] = {}
         # Dramatiq's consumer thread builds this consumer: a worker thread that takes the
         # next job while completing one hands it straight to that thread's work queue.
         current = threading.current_thread()
@@ -116,6 +125,10 @@ class JobConsumer(Consumer):
         )
         if self.handoff is not None:
             current.pipeline_idle_member = self.idle_member  # type: ignore[attr-defined]
+        #: The jobs this consumer thread holds, keyed by (job id, lock token): shared with the
+        #: consumers it rebuilds and read by lock renewal (see PipelineBroker.holding).  Keyed
+        #: by token, so releasing a first run's rejected report never drops the re-run's hold.
+        self.outstanding = broker.holding(self.idle_member, queue_name)
         self.registered = False
         # Re-registered at every empty fetch, so a lapsed registration is a worker that went away;
         # it lapses well before a handed job's lock, so the sweep returns that job unstalled.
@@ -156,6 +169,7 @@ class JobConsumer(Consumer):
                 jobs, due_in, limited, self.registered = self.store.fetch(
                     free, self.lock_ms, self.idle_member, ttl
                 )
+                self.broker.connection_watch.ok()
                 # Under a rate limit, reserve only what threads can start now: a start is counted
                 # when a job is taken, so a job waiting in this process would start late.
                 self.prefetch = self.threads if limited else self.threads + self.broker.settings.prefetch
@@ -188,10 +202,15 @@ class JobConsumer(Consumer):
                 # Rung: fetch again right away rather than going round the consumer thread's loop.
             return None
         except UNAVAILABLE_ERRORS as exc:
-            # Dramatiq's consumer thread restarts the consumer on this error; a rebuilt consumer
-            # blocks on a new connection, to the master of the queue's slot as known by then.
-            time.sleep(0.1)
-            raise ConnectionClosed(exc) from None
+            # Not raised to Dramatiq: its consumer thread would log a traceback and rebuild the
+            # consumer every few seconds for nothing.  The jobs held stay held meanwhile.
+            self.broker.connection_watch.failed(exc, f"consumer of queue {self.queue_name!r}")
+            self.registered = False
+            # Blocked again on a new connection, to the server holding the queue by then (after a
+            # failover, the promoted replica).
+            self._drop_wait_connection()
+            time.sleep(min(self.timeout / 1000, RECONNECT_PAUSE_S))
+            return None
 
     def _hold(self, jobs: list[Fetched]) -> JobMessage | None:
         for fetched in jobs:
@@ -206,9 +225,11 @@ class JobConsumer(Consumer):
         A record that cannot be decoded never reaches Dramatiq: raising here would end the
         consumer loop, lose the other jobs of the batch and stall this one.
         """
-        self.outstanding[fetched.job_id] = fetched.token
+        self.outstanding[fetched.job_id, fetched.token] = None
         try:
-            return self._proxy(fetched)
+            message = self._proxy(fetched)
+            message.held_in = self.outstanding
+            return message
         except UnreadableJobError as exc:
             reason = f"unreadable job record: {exc.reason}"
         try:
@@ -216,7 +237,7 @@ class JobConsumer(Consumer):
                 fetched.job_id, fetched.token, Failure(reason, reason, 0), -1, UNREADABLE_NAME, False
             )
         finally:
-            self._release(fetched.job_id)
+            self._release(fetched.job_id, fetched.token)
         self.logger.warning(
             "Job %r of queue %r %s: %s.",
             fetched.job_id,
@@ -237,12 +258,15 @@ class JobConsumer(Consumer):
         """The queue's cluster slot moved (MOVED) or is moving (ASK) to another master: block there
         from now on.  The fetch that follows goes through the cluster client, which follows the
         redirect and learns the new owner; a job handed to the inbox meanwhile moves with it."""
-        if self._wait_connection is not None:
-            self._wait_connection.disconnect()
-            self._wait_connection = None
+        self._drop_wait_connection()
         if not isinstance(redirect, MovedError):
             time.sleep(0.05)  # keys are migrating: let the move finish rather than spin
         return True
+
+    def _drop_wait_connection(self) -> None:
+        if self._wait_connection is not None:
+            self._wait_connection.disconnect()
+            self._wait_connection = None
 
     def _leave_idle(self) -> None:
         """Stop taking direct handoffs; anything already handed over goes back to waiting."""
@@ -266,76 +290,114 @@ class JobConsumer(Consumer):
     def ack(self, message: MessageProxy) -> None:
         job = message if isinstance(message, JobMessage) else self._held(message, "ack")
         if job is not None:
-            self._ack(job)
+            self._report(job, self._ack)
 
     def nack(self, message: MessageProxy) -> None:
         job = message if isinstance(message, JobMessage) else self._held(message, "nack")
         if job is not None:
-            self._nack(job)
+            self._report(job, self._nack)
+
+    def _report(self, message: JobMessage, report: Callable[[JobMessage], None]) -> None:
+        """Record a job's outcome.  While Redis is out of reach the job stays held, so its lock
+        goes on being renewed, and the report is tried again (backing off to once a second)
+        until it is recorded, or until the worker shuts down (the job is then recovered as
+        stalled and runs again: the one case a finished job runs twice without a crash)."""
+        pause = 0.05
+        try:
+            while True:
+                try:
+                    report(message)
+                    self.broker.connection_watch.ok()
+                    return
+                except UNAVAILABLE_ERRORS as exc:
+                    self.broker.connection_watch.failed(
+                        exc, f"recording the outcome of job {message.job_id!r}"
+                    )
+                    message.retrying = True
+                if self.broker.stopping.wait(pause):
+                    self.logger.warning(
+                        "Could not record the outcome of job %r (queue %r) before shutting down: Redis "
+                        "is out of reach. It will be recovered as stalled and run again.",
+                        message.job_id,
+                        self.queue_name,
+                    )
+                    return
+                pause = min(pause * 2, REPORT_RETRY_MAX_S)
+        finally:
+            # Whichever consumer reports it (Dramatiq reports through the one it has now).
+            if message.held_in is not None and message.held_in is not self.outstanding:
+                message.held_in.pop((message.job_id, message.token), None)
+            self._release(message.job_id, message.token)
 
     def _ack(self, message: JobMessage) -> None:
-        try:
-            exception = message._exception
-            if message.retry_delay is not None:
-                failure = self._failure(message)
-                code = self.store.retry(message.job_id, message.token, message.retry_delay, failure)
-                message.outcome = {1: "retried", -3: "cancelled"}.get(code, "rejected")
-            elif exception is not None and not isinstance(exception, SkipMessage):
-                # Without a Retries middleware Dramatiq would call this "done"; a job that raised failed.
-                self._fail(message)
-            else:
-                self._complete(message)
-            if message.outcome == "cancelled":
-                message.failure_reason = self._cancel_reason(message)
-                self._fail(message)
-            if message.outcome == "rejected":
-                self.logger.warning(
-                    "Rejected the outcome of job %r (queue %r): this worker no longer holds it "
-                    "(removed, or reclaimed after its lock expired).",
-                    message.job_id,
-                    self.queue_name,
-                )
-        except UNAVAILABLE_ERRORS as exc:
-            raise ConnectionClosed(exc) from None
-        finally:
-            self._release(message.job_id)
+        exception = message._exception
+        if message.retry_delay is not None:
+            failure = self._failure(message)
+            code = self.store.retry(message.job_id, message.token, message.retry_delay, failure)
+            message.outcome = {1: "retried", -3: "cancelled"}.get(code, "rejected")
+        elif exception is not None and not isinstance(exception, SkipMessage):
+            # Without a Retries middleware Dramatiq would call this "done"; a job that raised failed.
+            self._fail(message)
+        else:
+            self._complete(message)
+        if message.outcome == "cancelled":
+            message.failure_reason = self._cancel_reason(message)
+            self._fail(message)
+        if message.outcome == "rejected":
+            self._log_rejected(message, "outcome")
 
     def _nack(self, message: JobMessage) -> None:
-        try:
-            self._fail(message)
-            if message.outcome == "rejected":
-                self.logger.warning("Rejected the failure of job %r: no longer held.", message.job_id)
-        except UNAVAILABLE_ERRORS as exc:
-            raise ConnectionClosed(exc) from None
-        finally:
-            self._release(message.job_id)
+        self._fail(message)
+        if message.outcome == "rejected":
+            self._log_rejected(message, "failure")
+
+    def _log_rejected(self, message: JobMessage, what: str) -> None:
+        if message.retrying:
+            self.logger.info(
+                "Job %r (queue %r): its %s was recorded by an attempt whose reply the dropped "
+                "connection lost, or the job was taken away meanwhile.",
+                message.job_id,
+                self.queue_name,
+                what,
+            )
+            return
+        self.logger.warning(
+            "Rejected the %s of job %r (queue %r): this worker no longer holds it "
+            "(removed, or reclaimed after its lock expired).",
+            what,
+            message.job_id,
+            self.queue_name,
+        )
 
     def requeue(self, messages: Any) -> None:
         pairs = []
         for message in messages:
             job_id = getattr(message, "job_id", None)
-            token = self.outstanding.pop(job_id, None) if job_id else None
-            if job_id and token:
+            token = getattr(message, "token", None)
+            if job_id and token and self.outstanding.pop((job_id, token), False) is None:
                 pairs.append((job_id, token))
         if pairs:
             self.logger.debug("Putting back %d unstarted jobs on queue %r.", len(pairs), self.queue_name)
-        if self.closed:  # a closing consumer also leaves the idle set, returning what it was handed
-            self.registered = False
-            self.store.requeue(pairs, self.idle_member)
-        elif pairs:
-            self.store.requeue(pairs)
+        try:
+            if self.closed:  # a closing consumer also leaves the idle set, returning what it was handed
+                self.registered = False
+                self.store.requeue(pairs, self.idle_member)
+            elif pairs:
+                self.store.requeue(pairs)
+        except UNAVAILABLE_ERRORS as exc:
+            # They are no longer held here: stall recovery returns them (they never started).
+            self.broker.connection_watch.failed(exc, f"putting back {len(pairs)} unstarted jobs")
         self.capacity.set()
 
     def close(self) -> None:
         self.closed = True
-        self.broker.live_consumers.discard(self)
         cached = list(self.cache)
         self.cache.clear()
         try:
             # Also ends the idle registration and returns anything handed to the inbox meanwhile.
             self.requeue(cached)
-        except REDIS_ERRORS:
-            self.logger.warning("Could not put back %d unstarted jobs.", len(cached), exc_info=True)
+        except REDIS_ERRORS as exc:
+            self.logger.warning("Could not put back %d unstarted jobs: %s.", len(cached), exc)
         if self._wait_connection is not None:
             self._wait_connection.disconnect()
 
@@ -347,7 +409,7 @@ class JobConsumer(Consumer):
         As in Dramatiq, acking or nacking a message the consumer does not hold does nothing.
         """
         job_id = str(getattr(message, "message_id", ""))
-        token = self.outstanding.get(job_id)
+        token = next((t for j, t in list(self.outstanding) if j == job_id), None)
         if token is None:
             self.logger.debug("Ignored %s of message %r: this consumer does not hold it.", verb, job_id)
             return None
@@ -356,8 +418,8 @@ class JobConsumer(Consumer):
         held._exception = getattr(message, "_exception", None)
         return held
 
-    def _release(self, job_id: str) -> None:
-        self.outstanding.pop(job_id, None)
+    def _release(self, job_id: str, token: str) -> None:
+        self.outstanding.pop((job_id, token), None)
         self.capacity.set()
 
     def _option(self, message: JobMessage, name: str, default: Any) -> Any:
@@ -377,7 +439,9 @@ class JobConsumer(Consumer):
             return
         keep = keep_count(self._option(message, "remove_on_complete", None))
         take = idle_ttl = 0
-        if self.handoff is not None and not self.cache and not self.closed:
+        # A report tried again after a dropped connection takes nothing: the first attempt may
+        # have taken jobs whose reply was lost.
+        if self.handoff is not None and not self.cache and not self.closed and not message.retrying:
             with self.taking_lock:  # this job's slot frees as it completes
                 take = max(0, self.prefetch - len(self.outstanding) - self.taking + 1)
                 # With nothing left to take, a worker whose thread is now free goes idle in the

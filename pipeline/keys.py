@@ -44,6 +44,11 @@ class QueueKeys:
         limiter_group_prefix: prefix of per-group limiter windows (append the group value).
         dedup_prefix: prefix of deduplication keys (append the deduplication id).
         stall_guard: short-lived key: one process per interval sweeps expired locks.
+        holders: sorted set of live worker processes serving the queue, as
+            ``<stalled interval ms>|<lock ms>|<process id>`` scored by their last lock renewal
+            (Redis's clock): sweeps take their pace and outage grace from it.
+        stall_grace: hash: when a worker last touched the queue and the last silence (an
+            outage) after which lapsed locks get a grace (see ``includes/stall_grace.lua``).
         workers: hash of live worker processes serving the queue (id -> JSON).
         metrics_prefix: prefix of the per-job-name metric rings and duration lists.
         job_prefix: prefix of job record keys (append the job id).
@@ -67,6 +72,8 @@ class QueueKeys:
     limiter_group_prefix: str
     dedup_prefix: str
     stall_guard: str
+    holders: str
+    stall_grace: str
     workers: str
     metrics_prefix: str
     job_prefix: str
@@ -93,6 +100,8 @@ class QueueKeys:
             limiter_group_prefix=base + "limiter:",
             dedup_prefix=base + "dedup:",
             stall_guard=base + "stall-guard",
+            holders=base + "holders",
+            stall_grace=base + "stall-grace",
             workers=base + "workers",
             metrics_prefix=base + "metrics:",
             job_prefix=base + "j:",

@@ -333,16 +333,23 @@ class QueueStore:
             )
         )
 
-    def extend_locks(self, pairs: Sequence[tuple[str, str]], lock_ms: int) -> tuple[list[str], list[str]]:
-        """Renew held locks; returns (ids with a cancel request, ids no longer held)."""
-        args: list[Any] = [lock_ms, self.keys.job_prefix]
+    def extend_locks(
+        self, pairs: Sequence[tuple[str, str]], lock_ms: int, holder: str = ""
+    ) -> tuple[list[str], list[str], list[str]]:
+        """Renew held locks and register ``holder`` (see ``extend_locks.lua``); returns (ids with
+        a cancel request, ids no longer held, ids taken back from a sweep)."""
+        k = self.keys
+        args: list[Any] = [lock_ms, k.job_prefix, holder, self.max_len]
         for job_id, token in pairs:
             args += (job_id, token)
-        cancelled, lost = self.scripts("extend_locks", [self.keys.active], args)
-        return _decoded(cancelled), _decoded(lost)
+        keys = [k.active, k.wait, k.prioritized, k.limited, k.holders, k.stall_grace, k.events]
+        cancelled, lost, retaken = self.scripts("extend_locks", keys, args)
+        return _decoded(cancelled), _decoded(lost), _decoded(retaken)
 
-    def reclaim_stalled(self, max_stalled: int, interval_ms: int) -> list[tuple[str, str]]:
-        """Sweep expired locks (at most one process per interval); returns (id, new state) pairs."""
+    def reclaim_stalled(
+        self, max_stalled: int, interval_ms: int, lock_ms: int = 30_000
+    ) -> list[tuple[str, str]]:
+        """Sweep expired locks (one process per interval); returns (id, new state) pairs."""
         k = self.keys
         out = self.scripts(
             "stalled",
@@ -357,8 +364,10 @@ class QueueStore:
                 k.stall_guard,
                 k.idle,
                 k.handed,
+                k.holders,
+                k.stall_grace,
             ],
-            [now_ms(), k.job_prefix, max_stalled, self.max_len, interval_ms],
+            [now_ms(), k.job_prefix, max_stalled, self.max_len, interval_ms, lock_ms],
         )
         flat = _decoded(out)
         return list(zip(flat[::2], flat[1::2], strict=True))

@@ -168,3 +168,50 @@ def run_python(code: str, env: dict[str, str], timeout: float = 60) -> subproces
 
 def any_of(*values: Any) -> Any:
     return next((v for v in values if v), None)
+
+
+class RedisServer:
+    """A private redis-server on a free loopback port that a test may stop and start again
+    (same port, same data directory), for fault tests; ``aof`` keeps every write on disk."""
+
+    def __init__(self, *, aof: bool = False) -> None:
+        import shutil
+        import tempfile
+
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise AssertionError("redis-server is not on PATH")
+        self.binary = binary
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="pipeline-fault-redis-")
+        self.aof = aof
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.start()
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        persistence = (
+            ["--appendonly", "yes", "--appendfsync", "always"] if self.aof else ["--appendonly", "no"]
+        )
+        where = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--dir", self.dir]
+        self.proc = subprocess.Popen(
+            [self.binary, *where, *persistence],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for(lambda: redis_answers(self.url), 10, message="private redis-server up")
+
+    def stop(self) -> None:
+        """A clean shutdown (SIGTERM): with AOF on, every acknowledged write survives."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+    def close(self) -> None:
+        import shutil
+
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
