@@ -5,6 +5,11 @@ does not is interrupted after ``PIPELINE_CANCEL_GRACE_MS`` the way Dramatiq's
 time limit interrupts (an exception raised in its thread, so a blocking system
 call is only interrupted when it returns).  Either way the job ends ``failed``
 with the cancel reason.
+
+A job this process has reserved but not started yet (prefetched) is watched too: once
+its cancel is seen, it fails with the reason when its turn comes and its handler never
+starts.  (A cancel that lands in the last poll interval before the start is enforced
+as for a running job.)
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import dramatiq
-from dramatiq.middleware import Middleware
+from dramatiq.middleware import Middleware, SkipMessage
 from dramatiq.threading import raise_thread_exception
 
 from pipeline.broker import PipelineBroker
@@ -48,6 +53,7 @@ class Cancellation(Middleware):
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._cancelled_early: dict[str, str] = {}
 
     def after_worker_boot(self, broker: dramatiq.Broker, worker: Any) -> None:
         if isinstance(broker, PipelineBroker):
@@ -63,7 +69,16 @@ class Cancellation(Middleware):
     def before_process_message(self, broker: dramatiq.Broker, message: Any) -> None:
         if isinstance(message, JobMessage):
             with self._lock:
-                self._running[message.job_id] = _Running(threading.get_ident(), message)
+                reason = self._cancelled_early.pop(message.job_id, None)
+                if reason is None:
+                    self._running[message.job_id] = _Running(threading.get_ident(), message)
+            if reason is not None:
+                # As Dramatiq's AgeLimit does: Dramatiq lets only SkipMessage out of a hook;
+                # a failed, skipped message is nacked, which fails the job with the reason.
+                message.failure_reason = reason
+                self.logger.info("Job %r was cancelled before it started.", message.job_id)
+                message.fail()
+                raise SkipMessage()
 
     def after_process_message(
         self, broker: dramatiq.Broker, message: Any, *, result: Any = None, exception: Any = None
@@ -71,6 +86,7 @@ class Cancellation(Middleware):
         if isinstance(message, JobMessage):
             with self._lock:
                 self._running.pop(message.job_id, None)
+                self._cancelled_early.pop(message.job_id, None)
 
     after_skip_message = after_process_message
 
@@ -79,7 +95,17 @@ class Cancellation(Middleware):
         while not self._stop.wait(POLL_S):
             with self._lock:
                 running = list(self._running.values())
-            if not running:
+                started = set(self._running) | set(self._cancelled_early)
+            held = [
+                (queue_name, job_id)
+                for queue_name, pairs in broker.held_jobs().items()
+                for job_id, _ in pairs
+            ]
+            waiting = [(queue_name, job_id) for queue_name, job_id in held if job_id not in started]
+            with self._lock:  # a job given back (requeued) is no longer ours to fail
+                for job_id in set(self._cancelled_early) - {job_id for _, job_id in held}:
+                    del self._cancelled_early[job_id]
+            if not running and not waiting:
                 continue
             try:
                 pipe = broker.client.pipeline(transaction=False)
@@ -87,13 +113,20 @@ class Cancellation(Middleware):
                     pipe.hget(
                         broker.store(entry.message.queue_name).keys.job(entry.message.job_id), "cancelled"
                     )
-                reasons = pipe.execute()
+                for queue_name, job_id in waiting:
+                    pipe.hget(broker.store(queue_name).keys.job(job_id), "cancelled")
+                replies = pipe.execute()
             except UNAVAILABLE_ERRORS as exc:
                 broker.connection_watch.failed(exc, "checking for cancelled jobs")
                 continue
             except REDIS_ERRORS:
                 self.logger.warning("Could not check for cancelled jobs.", exc_info=True)
                 continue
+            reasons = replies[: len(running)]
+            with self._lock:
+                for (_, job_id), reason in zip(waiting, replies[len(running) :], strict=True):
+                    if reason is not None and job_id not in self._running:
+                        self._cancelled_early[job_id] = reason.decode()
             now = time.monotonic()
             for entry, reason in zip(running, reasons, strict=True):
                 if reason is None or entry.interrupted:

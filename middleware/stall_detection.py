@@ -48,7 +48,7 @@ class StallDetection(Middleware):
         self.logger = logging.getLogger(__name__)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._queues: list[str] = []
+        self._wanted: set[str] | None = None
         self.holder = ""
 
     def after_worker_boot(self, broker: dramatiq.Broker, worker: Any) -> None:
@@ -60,9 +60,7 @@ class StallDetection(Middleware):
             f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         )
         wanted = getattr(worker, "consumer_whitelist", None)
-        # Only queues this worker consumes: sweeping a queue it merely declares would set that
-        # queue's pace from a worker that does not serve it.
-        self._queues = sorted(q for q in broker.get_declared_queues() if not wanted or q in wanted)
+        self._wanted = set(wanted) if wanted else None
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, args=(broker,), name="stall-detection", daemon=True)
         self._thread.start()
@@ -92,10 +90,16 @@ class StallDetection(Middleware):
             except REDIS_ERRORS:
                 self.logger.warning("Lock renewal or stall sweep failed; retrying.", exc_info=True)
 
+    def _queues(self, broker: PipelineBroker) -> list[str]:
+        """The queues this worker consumes.  Only those: sweeping a queue it merely declares
+        would sweep on behalf of a worker that does not serve it."""
+        wanted = self._wanted
+        return sorted(q for q in broker.get_declared_queues() if wanted is None or q in wanted)
+
     def renew(self, broker: PipelineBroker) -> None:
         lock_ms = broker.settings.lock_duration_ms
         held = broker.held_jobs()
-        for queue_name in sorted(set(self._queues) | set(held)):
+        for queue_name in sorted(set(self._queues(broker)) | set(held)):
             pairs = held.get(queue_name, [])
             _, lost, retaken = broker.store(queue_name).extend_locks(pairs, lock_ms, self.holder)
             for job_id in retaken:
@@ -112,7 +116,7 @@ class StallDetection(Middleware):
 
     def sweep(self, broker: PipelineBroker) -> None:
         settings = broker.settings
-        for queue_name in self._queues:
+        for queue_name in self._queues(broker):
             queue = broker.queue(queue_name)
             reclaimed = queue.store.reclaim_stalled(
                 settings.max_stalled_count, settings.stalled_interval_ms, settings.lock_duration_ms

@@ -211,6 +211,13 @@ class PipelineBroker(RedisBroker):
                 entry = self.holdings[owner] = (queue_name, {})
             return entry[1]
 
+    def drop_holding(self, owner: str) -> None:
+        """Forget consumer ``owner``'s holding once it holds nothing (a closed consumer)."""
+        with self._lock:
+            entry = self.holdings.get(owner)
+            if entry is not None and not entry[1]:
+                del self.holdings[owner]
+
     def held_jobs(self) -> dict[str, list[tuple[str, str]]]:
         """(job id, lock token) of every job this process holds, per queue, whichever consumer
         object took it."""

@@ -101,9 +101,30 @@ def _api(args: argparse.Namespace) -> int:
     import uvicorn
 
     from pipeline.api import create_app
+    from pipeline.api.auth import Credentials, refuse_unprotected
 
+    credentials = Credentials.from_settings(Settings.from_env())
+    refuse_unprotected(args.host, credentials, allow_unauthenticated=args.allow_unauthenticated)
+    if credentials.empty:
+        print("No API credentials configured: anyone who reaches this address has the admin role.")
     print(f"Dashboard on http://{args.host}:{args.port}/  (API under /queues, docs at /docs)")
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
+    uvicorn.run(create_app(credentials), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def _hash_password(args: argparse.Namespace) -> int:
+    import getpass
+
+    from pipeline.api.auth import hash_password
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            print("error: the two passwords differ", file=sys.stderr)
+            return 1
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    print(hash_password(password))
     return 0
 
 
@@ -135,7 +156,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     api = sub.add_parser("api", help="serve the management API and dashboard")
     api.add_argument("--host", default="127.0.0.1")
     api.add_argument("--port", type=int, default=8080)
+    api.add_argument(
+        "--allow-unauthenticated",
+        action="store_true",
+        help="serve a non-loopback address with no credentials (a trusted network only)",
+    )
     api.set_defaults(func=_api)
+    hasher = sub.add_parser(
+        "hash-password", help="print the argon2 hash of a console password (for PIPELINE_API_USERS)"
+    )
+    hasher.set_defaults(func=_hash_password)
     sched = sub.add_parser("scheduler", help="fire cron and interval repeats")
     sched.set_defaults(func=_scheduler)
     dev = sub.add_parser(

@@ -182,7 +182,7 @@ def ping(client: redis.Redis) -> None:
 
 def describe_error(exc: BaseException) -> str:
     """A connection error in one short line (no traceback)."""
-    return _reason(exc)
+    return _reason(exc).rstrip(".")
 
 
 def _reason(exc: BaseException) -> str:

@@ -374,7 +374,10 @@ class JobConsumer(Consumer):
         for message in messages:
             job_id = getattr(message, "job_id", None)
             token = getattr(message, "token", None)
-            if job_id and token and self.outstanding.pop((job_id, token), False) is None:
+            holding = getattr(message, "held_in", None)
+            if holding is None:
+                holding = self.outstanding
+            if job_id and token and holding.pop((job_id, token), False) is None:
                 pairs.append((job_id, token))
         if pairs:
             self.logger.debug("Putting back %d unstarted jobs on queue %r.", len(pairs), self.queue_name)
@@ -400,6 +403,8 @@ class JobConsumer(Consumer):
             self.logger.warning("Could not put back %d unstarted jobs: %s.", len(cached), exc)
         if self._wait_connection is not None:
             self._wait_connection.disconnect()
+        if self.handoff is None:  # a consumer thread's holding outlives its consumers; others' not
+            self.broker.drop_holding(self.idle_member)
 
     # -- helpers ------------------------------------------------------------------------------
 

@@ -153,3 +153,29 @@ def repeat_queues_set(namespace: str) -> str:
 def repeat_version(namespace: str) -> str:
     """Counter bumped whenever a repeat definition is added, changed or removed."""
     return f"{namespace}:repeat:version"
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeys:
+    """Key names of the management API (outside every queue's slot: no script touches them).
+
+    Attributes:
+        audit: capped stream of mutating API actions (who, role, action, queue, job, outcome).
+        login_failures_prefix: counters of recent failed logins (append ``ip:<addr>`` or
+            ``user:<name>``); they expire with the lockout window.
+        revoked_prefix: ids of console sessions ended by logout (append the session id);
+            each expires when its session would have.
+    """
+
+    audit: str
+    login_failures_prefix: str
+    revoked_prefix: str
+
+    @classmethod
+    def for_namespace(cls, namespace: str) -> ApiKeys:
+        base = f"{namespace}:api:"
+        return cls(
+            audit=base + "audit",
+            login_failures_prefix=base + "login-failures:",
+            revoked_prefix=base + "revoked:",
+        )

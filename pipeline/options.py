@@ -25,7 +25,9 @@ MAX_DATA_DEPTH = 32
 #: Longest duration any option takes (delay, timeout, backoff, every, ttl): 100 years in ms.
 #: Scripts add durations to Redis's clock; this keeps every sum an exact integer there.
 MAX_DURATION_MS = 100 * 365 * 24 * 3600 * 1000
-#: Latest date ``repeat.start_date`` / ``end_date`` take: 3000-01-01 UTC, in epoch ms.
+#: Latest ``repeat.start_date``: 2100-01-01 UTC in epoch ms, so a first occurrence's delay
+#: always lies within ``MAX_DURATION_MS``; the latest ``repeat.end_date``: 3000-01-01 UTC.
+MAX_START_MS = 4_102_444_800_000
 MAX_EPOCH_MS = 32_503_680_000_000
 #: Largest count option (attempts, remove_on_*, stacktrace_limit, repeat.limit).
 MAX_COUNT = 2**31 - 1
@@ -198,7 +200,8 @@ def validate_repeat(value: Any, queue: str | None = None) -> dict[str, Any]:
         out["tz"] = zone.key
     for key in ("start_date", "end_date"):
         if key in spec:
-            out[key] = _epoch_ms(spec[key], f"repeat.{key}", queue, zone)
+            latest = MAX_START_MS if key == "start_date" else MAX_EPOCH_MS
+            out[key] = _epoch_ms(spec[key], f"repeat.{key}", queue, zone, latest)
     if "start_date" in out and "end_date" in out and out["end_date"] <= out["start_date"]:
         raise _fail("repeat.end_date must be after repeat.start_date", queue, "repeat.end_date")
     if "limit" in spec:
@@ -212,10 +215,10 @@ def validate_repeat(value: Any, queue: str | None = None) -> dict[str, Any]:
     return out
 
 
-def _epoch_ms(value: Any, field: str, queue: str | None, zone: tzinfo | None) -> int:
+def _epoch_ms(value: Any, field: str, queue: str | None, zone: tzinfo | None, latest: int) -> int:
     """A datetime, ISO 8601 string or epoch ms as epoch ms; naive times are read in ``zone`` (UTC)."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return _int(value, field, queue, minimum=0, maximum=MAX_EPOCH_MS)
+        return _int(value, field, queue, minimum=0, maximum=latest)
     moment = value
     if isinstance(value, str):
         try:
@@ -232,8 +235,9 @@ def _epoch_ms(value: Any, field: str, queue: str | None, zone: tzinfo | None) ->
         epoch_ms = int(moment.timestamp() * 1000)
     except (OverflowError, ValueError, OSError):
         epoch_ms = -1
-    if not 0 <= epoch_ms <= MAX_EPOCH_MS:
-        raise _fail(f"option {field!r} must lie between 1970 and 3000, got {value!r}", queue, field)
+    if not 0 <= epoch_ms <= latest:
+        year = datetime.fromtimestamp(latest / 1000, UTC).year
+        raise _fail(f"option {field!r} must lie between 1970 and {year}, got {value!r}", queue, field)
     return epoch_ms
 
 

@@ -96,6 +96,17 @@ class Settings:
         storage_backend: ``local`` (files under ``storage_dir``) or ``s3``.
         s3_*: bucket, endpoint (any S3-compatible server) and region.
         database_url: SQLAlchemy URL of the campaign database.
+        api_tokens: bearer tokens of the API (``PIPELINE_API_TOKENS``): entries
+            ``name:role:token`` separated by whitespace or ``;``.
+        api_users: people who log in on the console (``PIPELINE_API_USERS``): entries
+            ``name:role:argon2-hash`` separated by whitespace or ``;`` (``pipeline hash-password``).
+        api_credentials_file: a TOML file with ``[[tokens]]`` and ``[[users]]`` tables
+            (``PIPELINE_API_CREDENTIALS_FILE``); read in addition to the two above.
+        api_secret: key that signs console session cookies (``PIPELINE_API_SECRET``); empty:
+            a random key per process, so sessions end when the API restarts.
+        api_session_ttl_s: how long a console login lasts (``PIPELINE_API_SESSION_TTL_S``).
+        api_audit_max_len: approximate cap of the audit stream (``PIPELINE_API_AUDIT_MAX_LEN``).
+        api_page_size_max: largest page of jobs one request may ask for (``PIPELINE_API_PAGE_SIZE_MAX``).
     """
 
     redis_url: str = ""
@@ -136,6 +147,13 @@ class Settings:
     s3_region: str = "us-east-1"
     s3_presign_expiry_s: int = 3600
     database_url: str = "sqlite:///var/pipeline.db"
+    api_tokens: str = field(default="", repr=False)
+    api_users: str = field(default="", repr=False)
+    api_credentials_file: str = ""
+    api_secret: str = field(default="", repr=False)
+    api_session_ttl_s: int = 12 * 3600
+    api_audit_max_len: int = 10_000
+    api_page_size_max: int = 500
     redis_explicit: bool = field(default=False, compare=False)
 
     @classmethod
@@ -203,6 +221,13 @@ class Settings:
             s3_region=_env_str("S3_REGION", _env_str("AWS_DEFAULT_REGION", "us-east-1")),
             s3_presign_expiry_s=_env_int("S3_PRESIGN_EXPIRY_S", 3600, minimum=1),
             database_url=_env_str("DATABASE_URL", "sqlite:///var/pipeline.db"),
+            api_tokens=_env_str("PIPELINE_API_TOKENS"),
+            api_users=_env_str("PIPELINE_API_USERS"),
+            api_credentials_file=_env_str("PIPELINE_API_CREDENTIALS_FILE"),
+            api_secret=_env_str("PIPELINE_API_SECRET"),
+            api_session_ttl_s=_env_int("PIPELINE_API_SESSION_TTL_S", 12 * 3600, minimum=60),
+            api_audit_max_len=_env_int("PIPELINE_API_AUDIT_MAX_LEN", 10_000, minimum=1),
+            api_page_size_max=_env_int("PIPELINE_API_PAGE_SIZE_MAX", 500, minimum=1),
             redis_explicit=explicit,
         )
 

@@ -6,19 +6,24 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from collections.abc import Callable, Iterator
 
 import dramatiq
+import httpx
 import pytest
 import redis
+import uvicorn
 
 import pipeline.broker
 from pipeline import app
+from pipeline.api import create_app
+from pipeline.api.auth import Credentials
 from pipeline.broker import PipelineBroker, default_middleware, set_broker
 from pipeline.embedded import EmbeddedRedis
 from pipeline.queue import Queue
 from pipeline.settings import Settings
-from tests.support import WorkerProcess, redis_answers, unique
+from tests.support import WorkerProcess, free_port, redis_answers, unique, wait_for
 
 
 @pytest.fixture(scope="session")
@@ -131,3 +136,62 @@ def worker_process(settings: Settings) -> Iterator[Callable[..., WorkerProcess]]
     yield start
     for proc in started:
         proc.stop()
+
+
+#: Bearer tokens of the test API, one per role (``api_credentials``).
+API_TOKENS = {role: f"{role}-token-for-the-tests-0123456789" for role in ("viewer", "operator", "admin")}
+#: Console users of the test API: name -> (role, password).
+API_USERS = {
+    "vera": ("viewer", "vera-password"),
+    "otto": ("operator", "otto-password"),
+    "ada": ("admin", "ada-password"),
+}
+
+
+@pytest.fixture(scope="session")
+def api_credentials() -> Credentials:
+    """A token and a console user for each role (argon2 hashing is slow: built once)."""
+    return Credentials.of(
+        tokens={f"{role}-bot": (role, token) for role, token in API_TOKENS.items()}, users=API_USERS
+    )
+
+
+@pytest.fixture
+def api_server(configured: Settings, api_credentials: Credentials) -> Iterator[Callable[..., str]]:
+    """Start the API on a free loopback port (``credentials`` default to ``api_credentials``);
+    returns its base URL.  Servers stop at teardown."""
+    started: list[tuple[uvicorn.Server, threading.Thread]] = []
+
+    def start(credentials: Credentials | None = None) -> str:
+        port = free_port()
+        config = uvicorn.Config(
+            create_app(api_credentials if credentials is None else credentials),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            timeout_graceful_shutdown=1,
+        )
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        started.append((server, thread))
+        wait_for(lambda: server.started, 10, message="API server up")
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for server, _ in started:
+        server.should_exit = True
+    for _, thread in started:
+        thread.join(10)
+    client = redis.Redis.from_url(configured.redis_url)
+    for key in client.scan_iter(match=f"{configured.namespace}:*", count=1000):  # its own namespace only
+        client.delete(key)
+    client.close()
+
+
+@pytest.fixture
+def api(api_server: Callable[..., str]) -> Iterator[httpx.Client]:
+    """A client of a running API, holding the admin role's bearer token."""
+    headers = {"Authorization": f"Bearer {API_TOKENS['admin']}"}
+    with httpx.Client(base_url=api_server(), headers=headers, timeout=10) as client:
+        yield client

@@ -76,7 +76,7 @@ def test_a_redis_restart_longer_than_the_lock_runs_no_live_workers_job_twice_and
     # Given a worker running six long jobs with six more waiting, on a Redis that keeps an AOF
     q = Queue(queue_name, settings=on_private)
     runs = unique("runs")
-    worker = worker_process("tests.apps.basic", env=_env(private_redis, queue_name, "A"), threads=6)
+    worker_process("tests.apps.basic", env=_env(private_redis, queue_name, "A"), threads=6)
     jobs = [q.add("tagged-slow", {"seconds": 6, "key": f"{runs}:{i}"}) for i in range(12)]
 
     def running() -> bool:
@@ -86,12 +86,7 @@ def test_a_redis_restart_longer_than_the_lock_runs_no_live_workers_job_twice_and
 
     # When Redis is down for twice the lock duration, then comes back with its data
     private_redis.stop()
-    down_at = time.monotonic()
-    wait_for(
-        lambda: time.monotonic() - down_at > 4 and "unreachable" in worker.log(),
-        15,
-        message="worker saw the outage",
-    )
+    time.sleep(4)  # the fault itself: Redis down for twice the lock duration
     private_redis.start()
 
     # Then every job completes, none failed as stalled, and none ran twice
@@ -101,12 +96,20 @@ def test_a_redis_restart_longer_than_the_lock_runs_no_live_workers_job_twice_and
     assert _runs(client, runs, 12) == [[b"A"]] * 12
     assert all(q.get_job(job.id).state is JobState.COMPLETED for job in jobs)
     names = [e.name for e in QueueEvents(queue_name, settings=on_private, last_id="0").read(1, 10_000)]
-    assert "failed" not in names
+    assert "failed" not in names and "stalled" not in names
     assert names.count("completed") == 12
 
 
+@pytest.fixture
+def cleanup(settings: Settings, client: redis.Redis) -> Iterator[None]:
+    """Deletes the test's namespace on the shared Redis (ask for it before the workers)."""
+    yield
+    for key in client.scan_iter(match=f"{settings.namespace}:*", count=1000):
+        client.delete(key)
+
+
 def test_a_killed_workers_jobs_come_back_within_lock_and_interval_after_a_slower_worker_swept(
-    settings, worker_process, queue_name, client
+    cleanup, settings, worker_process, queue_name, client
 ):
     # Given a worker with a 30 s stalled interval that has swept the queue and gone
     runs = unique("runs")

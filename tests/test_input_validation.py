@@ -18,6 +18,7 @@ from pipeline.errors import InvalidJobError
 from pipeline.options import MAX_DATA_DEPTH, MAX_DURATION_MS
 from pipeline.queue import Queue
 from pipeline.settings import Settings
+from pipeline.store import Entry
 from tests.support import unique
 
 
@@ -64,6 +65,12 @@ def test_bad_job_data_is_refused_naming_where_and_nothing_is_written(q, client, 
     assert queue_keys(client, q) == []
 
 
+def test_a_repeat_starting_at_the_latest_date_accepted_gets_its_pending_occurrence(q):
+    job = q.add("later", {}, repeat={"every": 60_000, "start_date": "2099-12-31T23:00:00+00:00"})
+    assert job is not None and job.state == "delayed"
+    assert [r.start_date for r in q.get_repeatable_jobs()] == [4_102_441_200_000]
+
+
 def test_data_nested_exactly_to_the_limit_is_accepted_and_reads_back(q):
     data = nested(MAX_DATA_DEPTH)
     job = q.add("job", data)
@@ -92,6 +99,22 @@ def test_out_of_range_options_are_refused_before_anything_is_written(q, client, 
         q.add("job", {"n": 1}, **opts)
     assert queue_keys(client, q) == []
     assert q.get_job_counts() == dict.fromkeys(("waiting", "delayed", "active", "completed", "failed"), 0)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"dedup_id": "d", "dedup_mode": "throttle", "dedup_ttl": 10**18},
+        {"delay": 10**18},
+        {"priority": -1},
+    ],
+)
+def test_the_add_script_refuses_a_malformed_batch_before_writing_any_of_it(q, client, bad):
+    # Past the Python checks (another client, a future bug): the script itself writes nothing.
+    good = Entry("good", '{"x":1}', 0, 0, False, "job")
+    with pytest.raises(redis.ResponseError, match="nothing was written"):
+        q.store.add([good, good._replace(job_id="bad", **bad)])
+    assert queue_keys(client, q) == []
 
 
 @pytest.mark.parametrize("name", ["we:ird", "with space", "1starts-with-digit", "", "a{b}", "x" * 201, "é"])

@@ -105,6 +105,28 @@ def test_a_cancelled_waiting_job_never_starts(settings, queue_name, worker_proce
     assert client.llen(started) == 0
 
 
+def test_a_cancelled_prefetched_job_fails_with_the_reason_and_its_handler_never_starts(
+    settings, queue_name, worker_process, client
+):
+    started = unique("started")
+    q = Queue(queue_name, settings=settings)
+    env = {"TEST_QUEUE": queue_name, "PIPELINE_CANCEL_GRACE_MS": "300"}
+    worker_process("tests.apps.basic", env=env, threads=1)
+    blocker = q.add("stubborn", {"key": started})
+    wait_for(lambda: client.llen(started) == 1, 20)
+    prefetched = q.add("record-start", {"key": started, "tag": "should-not-run"})
+    wait_for(lambda: q.get_job(prefetched.id).state is JobState.ACTIVE, 20)  # reserved, not started
+
+    assert prefetched.cancel("not wanted any more") is False  # active: a request
+    # The blocker is interrupted only after the grace, so the worker has seen both cancels by then.
+    blocker.cancel("make room")
+
+    with pytest.raises(JobFailedError, match="not wanted any more"):
+        prefetched.wait_until_finished(20)
+    assert client.lrange(started, 0, -1) == [b"started"]  # only the blocker ever started
+    assert q.get_job(prefetched.id).attempts_made == 1
+
+
 def test_metrics_and_workers_answer_with_live_figures(settings, queue_name, worker_process):
     q = Queue(queue_name, settings=settings)
     worker = worker_process("tests.apps.basic", env={"TEST_QUEUE": queue_name}, threads=2)

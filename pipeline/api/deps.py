@@ -26,9 +26,14 @@ def known_queue_names() -> list[str]:
     return sorted(m.decode() for m in members)  # type: ignore[union-attr]
 
 
-def get_queue(queue: Annotated[str, Path(description="queue name")]) -> Queue:
+def queue_exists(name: str) -> bool:
     settings = wiring.get_settings()
-    if not wiring.get_client().sismember(queues_set(settings.namespace), queue):
+    return bool(wiring.get_client().sismember(queues_set(settings.namespace), name))
+
+
+def get_queue(queue: Annotated[str, Path(description="queue name")]) -> Queue:
+    """The named queue; a name never seen is a 404 (reads never create queues)."""
+    if not queue_exists(queue):
         raise UnknownQueueError(queue)
     return Queue(queue)
 

@@ -99,8 +99,9 @@ end
 if n ~= math.floor(n) then return redis.error_reply("ERR add: ARGV is not groups of 7") end
 for i = 1, n do
   local base = 2 + (i - 1) * 7
+  local ttl = string.match(ARGV[base + 7], "^%a+:(%d+)$")
   if ARGV[base + 1] == "" or not whole(ARGV[base + 3]) or not whole(ARGV[base + 4])
-     or (ARGV[base + 7] ~= "" and not string.match(ARGV[base + 7], "^%a+:%d+$")) then
+     or (ARGV[base + 7] ~= "" and not (ttl and whole(ttl))) then
     return redis.error_reply("ERR add: malformed job " .. i .. " (nothing was written)")
   end
 end

@@ -1,0 +1,71 @@
+"""With Redis unreachable every route answers 503 in the one error shape, and recovers by itself."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+
+import httpx
+import pytest
+
+from pipeline import app
+from pipeline.queue import Queue
+from tests.conftest import API_TOKENS
+from tests.support import free_port, redis_answers, unique, wait_for
+from tests.test_api_auth import concrete, routes
+
+
+def start_redis(port: int, data_dir: str) -> subprocess.Popen[bytes]:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed")
+    proc = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            data_dir,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_for(lambda: redis_answers(f"redis://127.0.0.1:{port}/0"), 10, message="redis-server up")
+    return proc
+
+
+def test_every_route_is_a_503_while_redis_is_down_and_works_again_after(settings, api_server):
+    port = free_port()
+    data_dir = tempfile.mkdtemp(prefix="pipeline-api-redis-")
+    server = start_redis(port, data_dir)
+    try:
+        app.configure(settings.replace(redis_url=f"redis://127.0.0.1:{port}/0", namespace=unique("ns")))
+        queue = unique("q")
+        Queue(queue).add("x", {})
+        base = api_server()
+        auth = {"Authorization": f"Bearer {API_TOKENS['admin']}"}
+        with httpx.Client(base_url=base, headers=auth, timeout=10) as client:
+            assert client.get("/queues").status_code == 200
+            server.terminate()
+            server.wait(10)
+            for method, path in routes():
+                if path in ("/auth/logout", "/auth/session", "/openapi.json"):
+                    continue  # for a bearer token these read and write nothing in Redis
+                valid = {"name": "x", "password": "y", "max": 1, "duration": 1000}  # fits every body schema
+                response = client.request(method, concrete(path, queue), json=valid)
+                assert response.status_code == 503, (method, path, response.text)
+                body = response.json()
+                assert body["error"] == "RedisUnavailableError" and f"127.0.0.1:{port}" in body["message"]
+            server = start_redis(port, data_dir)
+            assert client.get("/queues").status_code == 200
+    finally:
+        server.terminate()
+        server.wait(10)
+        shutil.rmtree(data_dir, ignore_errors=True)
