@@ -1,58 +1,60 @@
 """Benchmark: tracked jobs against plain Dramatiq, in one run against one Redis.
 
 Both sides run in this run, against the same Redis, round after round in
-alternating order, and every figure is printed as a ratio of ours to plain
-Dramatiq's.  What is measured, and why it is fair, is in ``bench/README.md``.
+alternating order, at every worker shape (processes x threads), and every
+figure is printed as a ratio of ours to plain Dramatiq's.  What is measured,
+and why it is fair, is in ``bench/README.md``.
 
-    python bench/bench.py [--redis-url URL] [--jobs N] [--quick] [--check]
+    python bench/bench.py [--quick] [--shapes 1x8,2x8,2x16] [--redis-url URL] [--check]
+    python bench/bench.py --scale [--quick]      # one queue with 1,000,000 waiting jobs
 
-Every key it writes lives under two namespaces made up for the run, and only
-those keys are deleted at the end.  Nothing here flushes Redis.
+Without ``--redis-url`` it starts a private ``redis-server`` on a free loopback
+port, so Redis's CPU and command counts are this run's alone.  Every key it
+writes lives under two namespaces made up for the run, and only those keys are
+deleted at the end.  Nothing here flushes Redis.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
-import multiprocessing
 import os
 import platform
-import queue as queue_module
 import random
+import shutil
 import statistics
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from multiprocessing.context import SpawnProcess
 from typing import Any, Literal
 
 import dramatiq
 import redis
-import redis.connection
 from dramatiq.brokers.redis import RedisBroker
+from workers import (
+    JOB_NAME,
+    PROBE_NAME,
+    SIDES,
+    BenchError,
+    Profiler,
+    Shape,
+    Side,
+    WorkerGroup,
+    WorkerSpec,
+    counting_round_trips,
+)
 
-from pipeline import actor as pipeline_actor
-from pipeline.broker import PipelineBroker, default_middleware
 from pipeline.connection import redis_address
+from pipeline.embedded import EmbeddedRedis
 from pipeline.queue import Queue
 from pipeline.settings import Settings
 
-Side = Literal["ours", "plain"]
-SIDES: tuple[Side, Side] = ("ours", "plain")
-
-JOB_NAME = "welcome"
-PROBE_NAME = "probe"
 EMAIL = "a@example.com"
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+DEFAULT_SHAPES = "1x8,2x8,2x16"
 #: Enqueue sides take turns every this many jobs, so a burst of load elsewhere hits all of them.
 ENQUEUE_CHUNK = 1000
-
-
-class BenchError(RuntimeError):
-    """The benchmark could not measure what it set out to (a worker died, a queue never drained)."""
 
 
 # -- configuration and targets ------------------------------------------------------------------
@@ -66,11 +68,11 @@ class Config:
     jobs: int
     repeats: int
     batch: int
-    processes: int
-    threads: int
+    shapes: tuple[Shape, ...]
     latency_jobs: int
     latency_gap_ms: tuple[float, float]
     round_trip_jobs: int
+    profile_dir: str = ""
 
 
 @dataclass(frozen=True)
@@ -88,179 +90,51 @@ class Target:
         return f"{self.op} {self.limit:g}{' ' if self.unit != 'x' else ''}{self.unit}"
 
 
-#: The core issue's targets (ratios of ours to plain Dramatiq) and the scheduling issue's latency bound.
+#: Ratios of ours to plain Dramatiq, and absolute bounds on ours (bytes, milliseconds).
 TARGETS = {
     "enqueue": Target(">=", 0.9),
     "bulk": Target(">=", 3.5),
-    "processing": Target(">=", 0.8),
-    "memory": Target("<=", 1.5),
-    "latency_p99": Target("<=", 2.0, "ms"),
+    "processing": Target(">=", 1.0),
+    "worker_cpu": Target("<=", 1.0),
+    "bytes": Target("<=", 320, "B"),
+    "latency_p50": Target("<=", 1.0, "ms"),
+    "latency_p99_1": Target("<=", 2.0, "ms"),  # one worker process
+    "latency_p99_n": Target("<=", 3.0, "ms"),  # several worker processes competing for the CPUs
 }
-
-
-# -- counting Redis round trips ------------------------------------------------------------------
-
-_original_send = redis.connection.AbstractConnection.send_packed_command
-
-
-@contextmanager
-def counting_round_trips() -> Iterator[Callable[[], int]]:
-    """Count every request this process sends to Redis (a pipeline is one).  Not used while timing."""
-    sent: list[None] = []
-
-    def send(self: redis.connection.AbstractConnection, command: Any, check_health: bool = True) -> None:
-        sent.append(None)  # list.append is atomic, and worker threads share this list
-        _original_send(self, command, check_health)  # type: ignore[no-untyped-call]
-
-    redis.connection.AbstractConnection.send_packed_command = send  # type: ignore[method-assign]
-    try:
-        yield lambda: len(sent)
-    finally:
-        redis.connection.AbstractConnection.send_packed_command = _original_send  # type: ignore[method-assign]
-
-
-# -- worker processes ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class WorkerSpec:
-    """What a worker process serves: one queue of one side, with a no-op or a latency probe handler."""
-
-    side: Side
-    redis_url: str
-    namespace: str
-    queue: str
-    threads: int
-    handler: Literal["noop", "probe"]
-    probe_key: str = ""
-    count_round_trips: bool = False
-
-
-def _worker_broker(spec: WorkerSpec) -> dramatiq.Broker:
-    """The broker and the one actor of a worker process, as a user would declare them."""
-    probe_client = redis.Redis.from_url(spec.redis_url) if spec.handler == "probe" else None
-
-    def welcome(**data: Any) -> None:
-        return None
-
-    def probe(seq: int, sent: float) -> None:
-        started = time.time()
-        assert probe_client is not None
-        probe_client.rpush(spec.probe_key, repr(started - sent))
-
-    fn, name = (welcome, JOB_NAME) if spec.handler == "noop" else (probe, PROBE_NAME)
-    broker: dramatiq.Broker
-    if spec.side == "ours":
-        settings = Settings.from_env().replace(
-            redis_url=spec.redis_url, namespace=spec.namespace, redis_explicit=True
-        )
-        broker = PipelineBroker(settings=settings, middleware=default_middleware())
-        pipeline_actor(queue_name=spec.queue, job_name=name, actor_name=name, broker=broker)(fn)
-    else:
-        broker = RedisBroker(url=spec.redis_url, namespace=spec.namespace)  # Dramatiq's default middleware
-        dramatiq.actor(actor_name=name, queue_name=spec.queue, broker=broker)(fn)
-    return broker
-
-
-def _worker_main(spec: WorkerSpec, reports: Any, go: Any, stop: Any) -> None:
-    """Body of one worker process: build everything, report ready, start on ``go``, stop on ``stop``."""
-    with counting_round_trips() if spec.count_round_trips else _no_count() as round_trips:
-        broker = _worker_broker(spec)
-        worker = dramatiq.Worker(broker, queues={spec.queue}, worker_threads=spec.threads)
-        reports.put(("ready", os.getpid(), 0))
-        go.wait()
-        before = round_trips()
-        worker.start()
-        stop.wait()
-        worker.stop(timeout=10_000)
-        used = round_trips() - before
-    broker.close()
-    reports.put(("done", os.getpid(), used))
-
-
-@contextmanager
-def _no_count() -> Iterator[Callable[[], int]]:
-    yield lambda: 0
-
-
-class WorkerGroup:
-    """``processes`` worker processes of one spec, booted and idle until :meth:`go`.
-
-    Processes are spawned (not forked) and fully built before the clock starts,
-    so interpreter start-up and imports are outside every measurement.
-    """
-
-    def __init__(self, spec: WorkerSpec, processes: int) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        self.reports = ctx.Queue()
-        self.go_event = ctx.Event()
-        self.stop_event = ctx.Event()
-        self.procs: list[SpawnProcess] = [
-            ctx.Process(
-                target=_worker_main, args=(spec, self.reports, self.go_event, self.stop_event), daemon=True
-            )
-            for _ in range(processes)
-        ]
-        self.round_trips = 0
-
-    def __enter__(self) -> WorkerGroup:
-        for proc in self.procs:
-            proc.start()
-        self._collect("ready", timeout=60)
-        return self
-
-    def go(self) -> float:
-        """Start every worker; returns the start time (``time.perf_counter``)."""
-        started = time.perf_counter()
-        self.go_event.set()
-        return started
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop_event.set()
-        self.go_event.set()
-        try:
-            self.round_trips = sum(self._collect("done", timeout=30))
-        finally:
-            for proc in self.procs:
-                proc.join(5)
-                if proc.is_alive():
-                    proc.terminate()
-                    proc.join(5)
-
-    def _collect(self, kind: str, timeout: float) -> list[int]:
-        deadline = time.monotonic() + timeout
-        values: list[int] = []
-        while len(values) < len(self.procs):
-            try:
-                got, _pid, value = self.reports.get(timeout=0.2)
-            except queue_module.Empty:
-                dead = [p.exitcode for p in self.procs if p.exitcode not in (None, 0)]
-                if dead or time.monotonic() > deadline:
-                    raise BenchError(
-                        f"worker processes did not report {kind!r} (exit codes {dead})"
-                    ) from None
-                continue
-            if got == kind:
-                values.append(value)
-        return values
 
 
 # -- measurements --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Drain:
+    """One side draining one pre-filled queue at one shape."""
+
+    jobs_per_s: float
+    worker_cpu_us: float | None  # per job, user + system of every worker process
+    redis_cpu_us: float  # per job, INFO cpu of the Redis server
+    round_trips: float  # per job, requests the workers sent
+    commands: float  # per job, commands Redis ran, those inside scripts included
+
+
+def _pair() -> dict[Side, list[Any]]:
+    return {"ours": [], "plain": []}
+
+
 @dataclass
 class Figures:
-    """Everything measured, per side, one entry per round."""
+    """Everything measured, per side, one entry per round (per shape where workers run)."""
 
-    enqueue: dict[Side, list[float]] = field(default_factory=lambda: {"ours": [], "plain": []})
+    enqueue: dict[Side, list[float]] = field(default_factory=_pair)
     bulk: list[float] = field(default_factory=list)
-    processing: dict[Side, list[float]] = field(default_factory=lambda: {"ours": [], "plain": []})
-    memory: dict[Side, list[float]] = field(default_factory=lambda: {"ours": [], "plain": []})
-    memory_usage: dict[Side, list[float]] = field(default_factory=lambda: {"ours": [], "plain": []})
-    latency_ms: dict[Side, list[float]] = field(default_factory=lambda: {"ours": [], "plain": []})
+    drains: dict[Shape, dict[Side, list[Drain]]] = field(default_factory=dict)
+    memory: dict[Side, list[float]] = field(default_factory=_pair)
+    memory_usage: dict[Side, list[float]] = field(default_factory=_pair)
+    #: Of memory_usage, what the queue's events stream took (plain Dramatiq has none).
+    memory_events: dict[Side, list[float]] = field(default_factory=_pair)
+    latency_ms: dict[Shape, dict[Side, list[float]]] = field(default_factory=dict)
     trips_add: dict[Side, float] = field(default_factory=dict)
     trips_bulk_batch: float = 0.0
-    trips_processed: dict[Side, float] = field(default_factory=dict)
 
 
 class Bench:
@@ -300,15 +174,20 @@ class Bench:
         """Messages of a plain queue not yet acknowledged (acked messages leave ``.msgs``)."""
         return int(self.client.hlen(f"{self.namespace['plain']}:{queue_name}.msgs"))
 
-    # -- 1, 2 and 4: enqueue throughput and bytes per waiting job --------------------------------
+    @staticmethod
+    def queue_name(round_no: int, shape_no: int) -> str:
+        return f"e{round_no}s{shape_no}"
+
+    # -- enqueue throughput and bytes per waiting job ------------------------------------------
 
     def enqueue_round(self, round_no: int) -> None:
         """Single add, plain send and add_bulk, interleaved chunk by chunk so all three see the same load.
 
-        The round's single-add and send queues stay filled: ``processing_round`` drains them.
+        The timed adds and sends fill the first shape's queues; the other shapes' queues are
+        filled the same way, untimed.  ``processing_round`` drains them all.
         """
         n, batch = self.config.jobs, self.config.batch
-        name = f"email{round_no}"
+        name = self.queue_name(round_no, 0)
         ours, plain, bulk = self.queue(name), self.plain_actor(name), self.queue(f"bulk{round_no}")
         ours.get_waiting_count()  # connect before the clock starts (plain_actor connects too)
         bulk.get_waiting_count()
@@ -340,9 +219,20 @@ class Bench:
         for side in SIDES:
             self.figures.enqueue[side].append(n / elapsed[side])
             self.figures.memory[side].append(grown[side] / n)
-            self.figures.memory_usage[side].append(self._memory_usage(self._queue_keys(side, name)) / n)
+            keys = self._queue_keys(side, name)
+            self.figures.memory_usage[side].append(self._memory_usage(keys) / n)
+            events = [key for key in keys if side == "ours" and key.endswith(b":events")]
+            self.figures.memory_events[side].append(self._memory_usage(events) / n)
         self.figures.bulk.append(n / elapsed["bulk"])
         bulk.empty()
+        for shape_no in range(1, len(self.config.shapes)):
+            other = self.queue_name(round_no, shape_no)
+            specs = [{"name": JOB_NAME, "data": {"user_id": i, "email": EMAIL}} for i in range(n)]
+            for start in range(0, n, batch):  # the same records as single adds write
+                self.queue(other).add_bulk(specs[start : start + batch])
+            send = self.plain_actor(other).send
+            for i in range(n):
+                send(user_id=i, email=EMAIL)
 
     def _memory_snapshot(self) -> int:
         return int(self.client.info("memory")["used_memory"])
@@ -365,24 +255,29 @@ class Bench:
             total += sum(int(v or 0) for v in pipe.execute())
         return total
 
-    # -- 3: processing throughput --------------------------------------------------------------
+    # -- processing throughput and cost per job ------------------------------------------------
 
     def processing_round(self, round_no: int) -> None:
-        """Drain the round's pre-filled queues (``enqueue_round`` filled them) with each side's workers."""
-        order = SIDES if round_no % 2 == 1 else SIDES[::-1]
-        for side in order:
-            self.figures.processing[side].append(self._drain(side, f"email{round_no}", self.config.jobs))
+        """Drain the round's pre-filled queues with each side's workers, at every shape."""
+        for shape_no, shape in enumerate(self.config.shapes):
+            order = SIDES if (round_no + shape_no) % 2 == 1 else SIDES[::-1]
+            per_side = self.figures.drains.setdefault(shape, _pair())
+            for side in order:
+                name = self.queue_name(round_no, shape_no)
+                per_side[side].append(self._drain(side, name, self.config.jobs, shape))
 
-    def _drain(self, side: Side, queue_name: str, n: int, *, count_round_trips: bool = False) -> float:
-        """Jobs per second from starting the workers to the last job acknowledged."""
+    def _redis_counters(self) -> tuple[float, int]:
+        cpu = self.client.info("cpu")
+        stats = self.client.info("stats")
+        return (
+            float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"]),
+            int(stats["total_commands_processed"]),
+        )
+
+    def _drain(self, side: Side, queue_name: str, n: int, shape: Shape) -> Drain:
+        """Start the workers, wait until the last job is acknowledged; what it took per job."""
         spec = WorkerSpec(
-            side,
-            self.config.redis_url,
-            self.namespace[side],
-            queue_name,
-            self.config.threads,
-            "noop",
-            count_round_trips=count_round_trips,
+            side, self.config.redis_url, self.namespace[side], queue_name, shape.threads, "noop"
         )
         ours = self.queue(queue_name)
         if side == "ours":
@@ -395,11 +290,19 @@ class Bench:
                 return self.plain_pending(queue_name) == 0
 
         timeout = max(60.0, n / 100)
-        with WorkerGroup(spec, self.config.processes) as group:
+        with WorkerGroup(spec, shape.processes) as group:
+            profiler = None
+            if self.config.profile_dir:
+                pids = [p.pid or 0 for p in group.procs]
+                profiler = Profiler(self.config.profile_dir, f"{side}-{shape}-{queue_name}", pids)
+            cpu_before = group.cpu_s()
+            redis_before = self._redis_counters()
             started = group.go()
             finished = _wait_until(drained, timeout, f"{side} workers to drain {queue_name!r}")
-        if count_round_trips:
-            self.figures.trips_processed[side] = group.round_trips / n
+            cpu_after = group.cpu_s()
+            redis_after = self._redis_counters()
+            if profiler is not None:
+                profiler.stop()
         if side == "ours":
             counts = ours.get_job_counts("completed", "failed")
             if counts["failed"] or counts["completed"] != n:
@@ -408,40 +311,52 @@ class Bench:
             dead = self.client.hlen(f"{self.namespace['plain']}:{queue_name}.XQ.msgs")
             if dead:
                 raise BenchError(f"plain: {dead} messages were dead-lettered")
-        return n / (finished - started)
+        if cpu_before is not None and cpu_after is not None:
+            worker_cpu: float | None = (cpu_after - cpu_before) / n * 1e6
+        else:
+            worker_cpu = group.self_reported_cpu_s / n * 1e6
+        return Drain(
+            jobs_per_s=n / (finished - started),
+            worker_cpu_us=worker_cpu,
+            redis_cpu_us=(redis_after[0] - redis_before[0]) / n * 1e6,
+            round_trips=group.round_trips / n,
+            commands=(redis_after[1] - redis_before[1]) / n,
+        )
 
-    # -- 5: pickup latency ---------------------------------------------------------------------
+    # -- pickup latency ------------------------------------------------------------------------
 
-    def latency(self, side: Side) -> None:
-        """Handler start minus add time, for jobs added one at a time to an idle worker."""
-        key = f"{self.namespace[side]}:bench-latency"
+    def latency(self, side: Side, shape: Shape) -> None:
+        """Handler start minus add time, for jobs added one at a time to idle workers."""
+        key = f"{self.namespace[side]}:bench-latency-{shape}"
+        queue_name = f"probe{shape}"
         spec = WorkerSpec(
-            side, self.config.redis_url, self.namespace[side], "probe", self.config.threads, "probe", key
+            side, self.config.redis_url, self.namespace[side], queue_name, shape.threads, "probe", key
         )
         produce: Callable[[int, float], object]
         if side == "ours":
-            ours = self.queue("probe")
+            ours = self.queue(queue_name)
             ours.get_waiting_count()
 
             def produce(seq: int, sent: float) -> object:
                 return ours.add(PROBE_NAME, {"seq": seq, "sent": sent})
         else:
-            send = self.plain_actor("probe", PROBE_NAME).send
+            send = self.plain_actor(queue_name, PROBE_NAME).send
 
             def produce(seq: int, sent: float) -> object:
                 return send(seq=seq, sent=sent)
 
         n, (low, high) = self.config.latency_jobs, self.config.latency_gap_ms
-        with WorkerGroup(spec, 1) as group:
+        with WorkerGroup(spec, shape.processes) as group:
             group.go()
-            time.sleep(1.0)  # let the worker go idle: blocked (ours) or backed off (plain Dramatiq)
+            time.sleep(1.0)  # let the workers go idle: blocked (ours) or backed off (plain Dramatiq)
             for seq in range(n):
                 time.sleep(random.uniform(low, high) / 1000)
                 produce(seq, time.time())
             _wait_until(lambda: int(self.client.llen(key)) >= n, 30, f"{side} probes to run")
-        self.figures.latency_ms[side] = [float(v) * 1000 for v in self.client.lrange(key, 0, -1)]
+        samples = [float(v) * 1000 for v in self.client.lrange(key, 0, -1)]
+        self.figures.latency_ms.setdefault(shape, _pair())[side] = samples
 
-    # -- round trips (counted on separate, untimed passes) -------------------------------------
+    # -- round trips of producers (counted on a separate, untimed pass) ------------------------
 
     def round_trips(self) -> None:
         n = self.config.round_trip_jobs
@@ -460,11 +375,6 @@ class Bench:
         with counting_round_trips() as sent:
             ours.add_bulk(specs)
             self.figures.trips_bulk_batch = float(sent())
-        queued = n + 1 + self.config.batch
-        self._drain("ours", "rt", queued, count_round_trips=True)
-        for i in range(queued - n - 1):
-            plain.send(user_id=i, email=EMAIL)
-        self._drain("plain", "rt", queued, count_round_trips=True)
 
     # -- clean-up ------------------------------------------------------------------------------
 
@@ -517,26 +427,55 @@ def _spread(ours: list[float], plain: list[float]) -> str:
     return f"{min(ratios):.2f}-{max(ratios):.2f}"
 
 
+class Table:
+    """The report's rows, with a verdict wherever a target applies."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, ...]] = []
+        self.all_met = True
+
+    def row(
+        self,
+        label: str,
+        ours: str,
+        plain: str,
+        ratio: float | None = None,
+        target: str = "",
+        spread: str = "",
+        judged: float | None = None,
+    ) -> None:
+        """``judged`` is what the target bounds: the ratio unless given (an absolute figure of ours)."""
+        verdict = ""
+        if target:
+            value = judged if judged is not None else ratio
+            met = TARGETS[target].met(value if value is not None else float("nan"))
+            self.all_met &= met
+            verdict = "PASS" if met else "MISS"
+        ratio_text = "" if ratio is None else f"{ratio:.2f}x"
+        self.rows.append(
+            (label, ours, plain, ratio_text, spread, str(TARGETS[target]) if target else "", verdict)
+        )
+
+    def print(self) -> None:
+        header = ("figure", "ours", "plain Dramatiq", "ratio", "spread", "target", "")
+        widths = [max(len(r[i]) for r in [header, *self.rows]) for i in range(len(header))]
+        print()
+        for line in [header, tuple("-" * w for w in widths), *self.rows]:
+            print(
+                "  ".join(
+                    cell.ljust(w) if i == 0 else cell.rjust(w)
+                    for i, (cell, w) in enumerate(zip(line, widths, strict=True))
+                )
+            )
+        print()
+
+
 def report(config: Config, figures: Figures) -> bool:
     """Print the table; returns whether every target was met."""
     med = statistics.median
-    rows: list[tuple[str, str, str, str, str, str, str]] = []
-    all_met = True
-
-    def row(label: str, ours: str, plain: str, ratio: float | None, target: str, spread: str = "") -> None:
-        nonlocal all_met
-        verdict = ""
-        if target:
-            met = TARGETS[target].met(ratio if ratio is not None else float("nan"))
-            all_met &= met
-            verdict = "PASS" if met else "MISS"
-        ratio_text = (
-            "" if ratio is None else (f"{ratio:.2f} ms" if target == "latency_p99" else f"{ratio:.2f}x")
-        )
-        rows.append((label, ours, plain, ratio_text, spread, str(TARGETS[target]) if target else "", verdict))
-
+    table = Table()
     enq_o, enq_p = med(figures.enqueue["ours"]), med(figures.enqueue["plain"])
-    row(
+    table.row(
         "enqueue: add() vs send()",
         f"{enq_o:,.0f} jobs/s",
         f"{enq_p:,.0f} jobs/s",
@@ -545,7 +484,7 @@ def report(config: Config, figures: Figures) -> bool:
         _spread(figures.enqueue["ours"], figures.enqueue["plain"]),
     )
     bulk = med(figures.bulk)
-    row(
+    table.row(
         f"enqueue: add_bulk({config.batch}) vs add()",
         f"{bulk:,.0f} jobs/s",
         f"(add) {enq_o:,.0f} jobs/s",
@@ -553,75 +492,98 @@ def report(config: Config, figures: Figures) -> bool:
         "bulk",
         _spread(figures.bulk, figures.enqueue["ours"]),
     )
-    pro_o, pro_p = med(figures.processing["ours"]), med(figures.processing["plain"])
-    row(
-        f"processing: no-op, {config.processes}p x {config.threads}t",
-        f"{pro_o:,.0f} jobs/s",
-        f"{pro_p:,.0f} jobs/s",
-        pro_o / pro_p,
-        "processing",
-        _spread(figures.processing["ours"], figures.processing["plain"]),
-    )
     mem_o, mem_p = med(figures.memory["ours"]), med(figures.memory["plain"])
-    row(
-        "bytes/waiting job (used_memory)",
-        f"{mem_o:,.0f} B",
-        f"{mem_p:,.0f} B",
-        mem_o / mem_p,
-        "memory",
-        _spread(figures.memory["ours"], figures.memory["plain"]),
-    )
+    ev_o = med(figures.memory_events["ours"])
+    table.row("bytes/waiting job (used_memory)", f"{mem_o:,.0f} B", f"{mem_p:,.0f} B", mem_o / mem_p)
     use_o, use_p = med(figures.memory_usage["ours"]), med(figures.memory_usage["plain"])
-    row("bytes/waiting job (MEMORY USAGE)", f"{use_o:,.0f} B", f"{use_p:,.0f} B", use_o / use_p, "")
-    lat_o, lat_p = figures.latency_ms["ours"], figures.latency_ms["plain"]
-    low, high = config.latency_gap_ms
-    row(
-        "pickup latency p50, idle worker",
-        f"{percentile(lat_o, 50):.2f} ms",
-        f"{percentile(lat_p, 50):.2f} ms",
-        None,
-        "",
+    table.row("bytes/waiting job (MEMORY USAGE)", f"{use_o:,.0f} B", f"{use_p:,.0f} B", use_o / use_p)
+    table.row("  of which the events stream (MEMORY USAGE)", f"{ev_o:,.0f} B", "-")
+    table.row(
+        "bytes/waiting job, events stream at its cap",
+        f"{mem_o - ev_o:,.0f} B",
+        f"{mem_p:,.0f} B",
+        (mem_o - ev_o) / mem_p,
+        "bytes",
+        judged=mem_o - ev_o,
     )
-    row(
-        "pickup latency p99, idle worker",
-        f"{percentile(lat_o, 99):.2f} ms",
-        f"{percentile(lat_p, 99):.2f} ms",
-        percentile(lat_o, 99),
-        "latency_p99",
-    )
-    row(
-        "Redis round trips per add()",
-        f"{figures.trips_add['ours']:.2f}",
-        f"{figures.trips_add['plain']:.2f}",
-        None,
-        "",
-    )
-    row(f"Redis round trips per add_bulk({config.batch})", f"{figures.trips_bulk_batch:.0f}", "-", None, "")
-    row(
-        "Redis round trips per processed job",
-        f"{figures.trips_processed['ours']:.2f}",
-        f"{figures.trips_processed['plain']:.2f}",
-        None,
-        "",
-    )
+    for shape, per_side in figures.drains.items():
+        ours, plain = per_side["ours"], per_side["plain"]
 
-    header = ("figure", "ours", "plain Dramatiq", "ratio", "spread", "target", "")
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    print()
-    for line in [header, tuple("-" * w for w in widths), *rows]:
-        print(
-            "  ".join(
-                cell.ljust(w) if i == 0 else cell.rjust(w)
-                for i, (cell, w) in enumerate(zip(line, widths, strict=True))
-            )
+        def figure(name: str, drains: list[Drain]) -> list[float]:
+            return [getattr(d, name) for d in drains]
+
+        rate_o, rate_p = figure("jobs_per_s", ours), figure("jobs_per_s", plain)
+        table.row(
+            f"{shape} processing, no-op",
+            f"{med(rate_o):,.0f} jobs/s",
+            f"{med(rate_p):,.0f} jobs/s",
+            med(rate_o) / med(rate_p),
+            "processing",
+            _spread(rate_o, rate_p),
         )
-    print()
+        if all(d.worker_cpu_us is not None for d in ours + plain):
+            cpu_o, cpu_p = figure("worker_cpu_us", ours), figure("worker_cpu_us", plain)
+            table.row(
+                f"{shape} worker CPU per job",
+                f"{med(cpu_o):.0f} us",
+                f"{med(cpu_p):.0f} us",
+                med(cpu_o) / med(cpu_p),
+                "worker_cpu",
+                _spread(cpu_o, cpu_p),
+            )
+        red_o, red_p = figure("redis_cpu_us", ours), figure("redis_cpu_us", plain)
+        table.row(
+            f"{shape} Redis CPU per job",
+            f"{med(red_o):.0f} us",
+            f"{med(red_p):.0f} us",
+            med(red_o) / med(red_p),
+            spread=_spread(red_o, red_p),
+        )
+        trips_o, trips_p = figure("round_trips", ours), figure("round_trips", plain)
+        table.row(
+            f"{shape} round trips per job",
+            f"{med(trips_o):.2f}",
+            f"{med(trips_p):.2f}",
+            med(trips_o) / med(trips_p),
+        )
+        cmd_o, cmd_p = figure("commands", ours), figure("commands", plain)
+        table.row(
+            f"{shape} Redis commands per job",
+            f"{med(cmd_o):.1f}",
+            f"{med(cmd_p):.1f}",
+            med(cmd_o) / med(cmd_p),
+        )
+    for shape, latency in figures.latency_ms.items():
+        lat_o, lat_p = latency["ours"], latency["plain"]
+        p50_o, p99_o = percentile(lat_o, 50), percentile(lat_o, 99)
+        table.row(
+            f"{shape} pickup p50, idle workers",
+            f"{p50_o:.2f} ms",
+            f"{percentile(lat_p, 50):.2f} ms",
+            target="latency_p50",
+            judged=p50_o,
+        )
+        table.row(
+            f"{shape} pickup p99, idle workers",
+            f"{p99_o:.2f} ms",
+            f"{percentile(lat_p, 99):.2f} ms",
+            target="latency_p99_1" if shape.processes == 1 else "latency_p99_n",
+            judged=p99_o,
+        )
+    table.row(
+        "Redis round trips per add()", f"{figures.trips_add['ours']:.2f}", f"{figures.trips_add['plain']:.2f}"
+    )
+    table.row(f"Redis round trips per add_bulk({config.batch})", f"{figures.trips_bulk_batch:.0f}", "-")
+    table.print()
+    low, high = config.latency_gap_ms
     print(
-        f"ratio: ours / plain Dramatiq, medians of {config.repeats} round(s); "
+        f"ratio: ours / plain Dramatiq, medians of {config.repeats} round(s) of {config.jobs:,} jobs; "
         "spread: lowest-highest per-round ratio."
     )
+    print("CPU: user + system from the OS (workers: every worker process; Redis: INFO cpu), per job.")
+    print("commands: every command Redis ran per job, the ones inside Lua scripts included.")
     print(
-        f"latency: {len(lat_o)} / {len(lat_p)} jobs, {low:g}-{high:g} ms apart, "
+        f"latency: {config.latency_jobs} jobs per side and shape, {low:g}-{high:g} ms apart, "
         "handler start minus the producer's clock just before add()/send()."
     )
     if abs(mem_o / use_o - 1) > 0.1 or abs(mem_p / use_p - 1) > 0.1:
@@ -629,78 +591,128 @@ def report(config: Config, figures: Figures) -> bool:
             "memory noise: used_memory and MEMORY USAGE disagree by over 10%; something else was writing "
             "to this Redis while bytes were measured (MEMORY USAGE counts only this run's keys)."
         )
-    return all_met
+    return table.all_met
 
 
 # -- main ----------------------------------------------------------------------------------------
 
 
-def parse_args(argv: list[str] | None = None) -> tuple[Config, bool]:
+def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, Config]:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
         "--redis-url",
-        default=os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL,
-        help="Redis to measure against (default: $REDIS_URL, else %(default)s)",
+        default=None,
+        help="an existing Redis to measure against (default: a private redis-server, "
+        "else $REDIS_URL or redis://127.0.0.1:6379/0)",
     )
     parser.add_argument(
-        "--jobs", type=int, default=None, help="jobs per side per round (default 10000; quick 2000)"
+        "--jobs", type=int, default=None, help="jobs per side, shape and round (default 10000; quick 2000)"
     )
     parser.add_argument(
-        "--repeats", type=int, default=None, help="rounds, medians reported (default 5; quick 1)"
+        "--repeats", type=int, default=None, help="rounds, medians reported (default 3; quick 1)"
     )
     parser.add_argument("--batch", type=int, default=500, help="add_bulk batch size (default %(default)s)")
     parser.add_argument(
-        "--processes", type=int, default=1, help="worker processes per side (default %(default)s)"
+        "--shapes",
+        default=DEFAULT_SHAPES,
+        help="worker shapes, processes x threads, comma-separated (default %(default)s)",
     )
     parser.add_argument(
-        "--threads", type=int, default=8, help="threads per worker process (default %(default)s)"
+        "--latency-jobs",
+        type=int,
+        default=None,
+        help="probe jobs per side and shape (default 1000; quick 200)",
     )
-    parser.add_argument(
-        "--latency-jobs", type=int, default=None, help="probe jobs per side (default 1000; quick 200)"
-    )
-    parser.add_argument("--quick", action="store_true", help="a smaller, faster run (smoke test, noisier)")
+    parser.add_argument("--quick", action="store_true", help="a smaller, faster run (a few minutes, noisier)")
     parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
+    parser.add_argument(
+        "--profile",
+        metavar="DIR",
+        default="",
+        help="record every worker process with py-spy while it drains (collapsed stacks in DIR)",
+    )
+    parser.add_argument(
+        "--scale", action="store_true", help="run the scale figures instead (see bench/scale.py)"
+    )
+    parser.add_argument(
+        "--scale-jobs",
+        type=int,
+        default=None,
+        help="waiting jobs of the scale run (default 1000000; quick 100000)",
+    )
     args = parser.parse_args(argv)
     jobs = args.jobs or (2000 if args.quick else 10_000)
+    try:
+        shapes = tuple(Shape.parse(s) for s in args.shapes.split(",") if s.strip())
+    except ValueError as exc:
+        parser.error(f"--shapes: {exc}")
+    if not shapes:
+        parser.error("--shapes: give at least one, e.g. 1x8")
     config = Config(
-        redis_url=args.redis_url,
+        redis_url=args.redis_url or "",
         jobs=jobs,
-        repeats=args.repeats or (1 if args.quick else 5),
+        repeats=args.repeats or (1 if args.quick else 3),
         batch=args.batch,
-        processes=args.processes,
-        threads=args.threads,
+        shapes=shapes,
         latency_jobs=args.latency_jobs or (200 if args.quick else 1000),
         latency_gap_ms=(5.0, 10.0),
         round_trip_jobs=min(jobs, 500),
+        profile_dir=args.profile,
     )
-    for name in ("jobs", "repeats", "batch", "processes", "threads", "latency_jobs"):
+    for name in ("jobs", "repeats", "batch", "latency_jobs"):
         if getattr(config, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1")
-    return config, args.check
+    return args, config
+
+
+def private_redis() -> EmbeddedRedis | None:
+    """A redis-server of this run alone, on a free loopback port, if the binary is installed."""
+    binary = shutil.which("redis-server")
+    return None if binary is None else EmbeddedRedis(binary)
 
 
 def main(argv: list[str] | None = None) -> int:
-    config, check = parse_args(argv)
+    args, config = parse_args(argv)
+    server = None
+    if not args.redis_url:
+        server = private_redis()
+        url = server.url if server else os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+        config = Config(**{**config.__dict__, "redis_url": url})
+    try:
+        if args.scale:
+            import scale
+
+            jobs = args.scale_jobs or (100_000 if args.quick else 1_000_000)
+            return scale.main(config.redis_url, jobs, private=server is not None)
+        return run(config, args.check, private=server is not None)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def run(config: Config, check: bool, *, private: bool) -> int:
     address = redis_address(config.redis_url)
     try:
-        server = redis.Redis.from_url(config.redis_url, socket_connect_timeout=2).info("server")
+        info = redis.Redis.from_url(config.redis_url, socket_connect_timeout=2).info("server")
     except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
         print(
             f"bench: cannot reach Redis at {address}: {exc}\n"
-            "Start one (redis-server) or pass --redis-url / set REDIS_URL.",
+            "Install redis-server (the bench starts a private one) or pass --redis-url.",
             file=sys.stderr,
         )
         return 2
     print(
-        f"Redis {server.get('redis_version')} at {address}; Python {platform.python_version()}, "
-        f"Dramatiq {dramatiq.__version__}, {os.cpu_count()} CPUs"
+        f"Redis {info.get('redis_version')} at {address} ({'private' if private else 'shared'}); "
+        f"Python {platform.python_version()}, Dramatiq {dramatiq.__version__}, {os.cpu_count()} CPUs"
     )
     print(
-        f"{config.jobs:,} jobs per side per round, {config.repeats} round(s), workers "
-        f"{config.processes} process(es) x {config.threads} threads"
+        f"{config.jobs:,} jobs per side, shape and round, {config.repeats} round(s), shapes "
+        + ", ".join(map(str, config.shapes))
     )
+    if not private:
+        print("Redis is shared: its CPU and command counts include other clients' work.")
 
     bench = Bench(config)
     try:
@@ -712,8 +724,9 @@ def main(argv: list[str] | None = None) -> int:
             bench.processing_round(round_no)
             print(" done", flush=True)
         print("pickup latency ...", end="", flush=True)
-        for side in SIDES:
-            bench.latency(side)
+        for shape in config.shapes:
+            for side in SIDES:
+                bench.latency(side, shape)
         print(" round trips ...", end="", flush=True)
         bench.round_trips()
         print(" done", flush=True)

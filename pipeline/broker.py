@@ -24,6 +24,7 @@ from dramatiq.middleware import (
     AgeLimit,
     Callbacks,
     Middleware,
+    MiddlewareError,
     Pipelines,
     ShutdownNotifications,
     SkipMessage,
@@ -33,6 +34,7 @@ from dramatiq.middleware import (
 from pipeline import app
 from pipeline.connection import address_of
 from pipeline.consumer import JobConsumer
+from pipeline.encoding import encode_stored
 from pipeline.errors import ConfigurationError, InvalidJobError, PipelineError
 from pipeline.options import MAX_DURATION_MS, MAX_PRIORITY, check_json
 from pipeline.queue import Queue
@@ -118,6 +120,8 @@ class PipelineBroker(RedisBroker):
         if url:
             base = base.replace(redis_url=url, redis_explicit=True)
         self.settings = base
+        #: Per hook name: (middleware count when built, the middleware implementing it); see _hooks.
+        self._hook_cache: dict[str, tuple[int, tuple[tuple[Middleware, Any], ...]]] = {}
         if client is None and (url or parameters):
             client = _client(url, parameters)
         elif client is None and settings is None:
@@ -276,15 +280,79 @@ class PipelineBroker(RedisBroker):
         self.emit_before("enqueue", message, delay or None)
         queue = self.queue(message.queue_name)
         lifo = bool(options.get("lifo"))
-        entry = Entry(message.message_id, stored.encode(), delay, priority, lifo, job_name)
+        if type(dramatiq.get_encoder()) is JSONEncoder:
+            encoded: str | bytes = encode_stored(
+                job_name,
+                stored.args,
+                stored.kwargs,
+                stored.options,
+                stored.message_id,
+                stored.message_timestamp,
+                stored.queue_name,
+            )
+        else:
+            encoded = stored.encode()  # exactly the encoder's bytes
+        entry = Entry(message.message_id, encoded, delay, priority, lifo, job_name)
         queue._send([entry])
         self.emit_after("enqueue", message, delay or None)
         return message
 
+    def add_middleware(self, middleware: Middleware, **kwargs: Any) -> None:
+        super().add_middleware(middleware, **kwargs)
+        self._hook_cache.clear()
+
+    def _hooks(self, name: str) -> tuple[tuple[Middleware, Any], ...] | None:
+        """The middleware that implement hook ``name``, in calling order, with their bound hook.
+
+        Dramatiq calls every middleware for every signal; most inherit the no-op hook, and at
+        some eight signals per job across a dozen middleware those calls add up.  Skipping
+        the no-ops changes nothing else: same order, same error handling.  None for a hook the
+        base class lacks (Dramatiq's loop then logs the AttributeError, as it always did).
+        """
+        cached = self._hook_cache.get(name)
+        if cached is not None and cached[0] == len(self.middleware):
+            return cached[1]
+        base = getattr(Middleware, name, None)
+        if base is None:
+            return None
+        ordered = reversed(self.middleware) if name.startswith("after_") else iter(self.middleware)
+        hooks = tuple(
+            (m, getattr(m, name))
+            for m in ordered
+            if getattr(type(m), name, None) is not base or name in getattr(m, "__dict__", ())
+        )
+        self._hook_cache[name] = (len(self.middleware), hooks)
+        return hooks
+
+    def emit_after(self, signal: str, *args: Any, **kwargs: Any) -> None:
+        if signal == "worker_boot":
+            self.stopping.clear()
+        name = "after_" + signal
+        hooks = self._hooks(name)
+        if hooks is None:
+            super().emit_after(signal, *args, **kwargs)
+            return
+        for middleware, hook in hooks:
+            try:
+                hook(self, *args, **kwargs)
+            except Exception:
+                self.logger.critical("Unexpected failure in %s of %r.", name, middleware, exc_info=True)
+
     def emit_before(self, signal: str, *args: Any, **kwargs: Any) -> None:
         if signal == "worker_shutdown":
             self.stopping.set()
-        super().emit_before(signal, *args, **kwargs)
+        name = "before_" + signal
+        hooks = self._hooks(name)
+        if hooks is None:
+            super().emit_before(signal, *args, **kwargs)
+        else:
+            for middleware, hook in hooks:
+                try:
+                    hook(self, *args, **kwargs)
+                except MiddlewareError:
+                    raise
+                except Exception:
+                    self.logger.critical("Unexpected failure in %s of %r.", name, middleware, exc_info=True)
         if signal == "process_message":
             started = getattr(args[0], "started", None)
             if started is not None:  # a job handed over directly: its consumer may go on
@@ -292,11 +360,6 @@ class PipelineBroker(RedisBroker):
         elif signal == "nack" or (signal == "ack" and _fails_on_ack(args[0])):
             # Before the transition, so a join that sees the queue empty also sees the failure.
             self.record_dead_letter(args[0])
-
-    def emit_after(self, signal: str, *args: Any, **kwargs: Any) -> None:
-        if signal == "worker_boot":
-            self.stopping.clear()
-        super().emit_after(signal, *args, **kwargs)
 
     def get_declared_delay_queues(self) -> set[str]:
         """Always empty: delayed jobs wait in their own queue's delayed set, not in a ``.DQ`` queue."""

@@ -39,6 +39,45 @@ def encode_message(message: dict[str, Any]) -> str | bytes:
     return encoder.encode(message)
 
 
+def encode_stored(
+    actor_name: str,
+    args: Any,
+    kwargs: dict[str, Any],
+    options: dict[str, Any],
+    message_id: str,
+    timestamp: int,
+    queue_name: str,
+) -> str | bytes:
+    """The message as a job record keeps it.
+
+    With Dramatiq's JSON encoder the record leaves out what it says already: the queue
+    (every key of the record names it) and the message id (the job id, also in the key),
+    and ``args``/``options`` when empty, about 100 bytes of every waiting job.  Readers
+    put them back (:func:`decode_message`), so records of either form read the same.
+    Any other encoder gets the whole message, so its bytes stay what it writes.
+    """
+    if type(dramatiq.get_encoder()) is JSONEncoder:
+        compact: dict[str, Any] = {"actor_name": actor_name}
+        if args:
+            compact["args"] = list(args)
+        compact["kwargs"] = kwargs
+        if options:
+            compact["options"] = options
+        compact["message_timestamp"] = timestamp
+        return _JSON.encode(compact)
+    return encode_message(
+        {
+            "queue_name": queue_name,
+            "actor_name": actor_name,
+            "args": list(args),
+            "kwargs": kwargs,
+            "options": options,
+            "message_id": message_id,
+            "message_timestamp": timestamp,
+        }
+    )
+
+
 #: Fields every stored message carries, with the type each must have.
 _FIELDS: dict[str, type | tuple[type, ...]] = {
     "queue_name": str,
@@ -51,8 +90,12 @@ _FIELDS: dict[str, type | tuple[type, ...]] = {
 }
 
 
-def decode_message(raw: str | bytes) -> dict[str, Any]:
+def decode_message(raw: str | bytes, queue_name: str = "", job_id: str = "") -> dict[str, Any]:
     """A stored message as a dict, whichever encoder wrote it (JSON is read as JSON).
+
+    ``queue_name`` and ``job_id`` are the record's: a compact record (see
+    :func:`encode_stored`) takes its ``queue_name`` and ``message_id`` from them, and
+    empty ``args`` and ``options`` when it has none.
 
     Raises :class:`UnreadableJobError` whose ``reason`` names what is wrong: bytes that
     are not UTF-8, text that is not JSON, nesting too deep to decode, or a field that is
@@ -75,6 +118,14 @@ def decode_message(raw: str | bytes) -> dict[str, Any]:
             raise UnreadableJobError(f"{type(encoder).__name__} cannot decode it: {exc}") from None
     if not isinstance(fields, dict):
         raise UnreadableJobError(f"the message is a {type(fields).__name__}, not an object")
+    if queue_name and "queue_name" not in fields:
+        fields["queue_name"] = queue_name
+    if job_id and "message_id" not in fields:
+        fields["message_id"] = job_id
+    if "args" not in fields:
+        fields["args"] = []
+    if "options" not in fields:
+        fields["options"] = {}
     for name, kind in _FIELDS.items():
         if name not in fields:
             raise UnreadableJobError(f"the message has no {name!r}")

@@ -112,7 +112,7 @@ class Job:
 
     @classmethod
     def _decode(cls, queue: Queue, record: dict[str, str], job_id: str) -> Job:
-        message = decode_message(record["msg"])
+        message = decode_message(record["msg"], queue.name, job_id)
         opts = dict(message["options"])
         if "time_limit" in opts:
             opts["timeout"] = opts.pop("time_limit")

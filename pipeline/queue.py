@@ -12,7 +12,7 @@ import redis
 
 from pipeline import app
 from pipeline.connection import follows_failovers, translate_errors
-from pipeline.encoding import encode_message, new_job_id
+from pipeline.encoding import encode_stored, new_job_id
 from pipeline.errors import InvalidJobError, JobNotFoundError, JobStateError
 from pipeline.job import Job, JobState
 from pipeline.keys import queues_set
@@ -179,17 +179,8 @@ class Queue:
         if "timeout" in options:
             options["time_limit"] = options.pop("timeout")
         timestamp = now_ms()
-        message = {
-            "queue_name": self.name,
-            "actor_name": name,
-            "args": [],
-            "kwargs": data,
-            "options": options,
-            "message_id": job_id,
-            "message_timestamp": timestamp,
-        }
         try:
-            encoded = encode_message(message)
+            encoded = encode_stored(name, (), data, options, job_id, timestamp, self.name)
         except (TypeError, ValueError) as exc:
             raise InvalidJobError(
                 f"job data is not JSON-serialisable: {exc}", queue=self.name, field="data"

@@ -140,7 +140,7 @@ class QueueStore:
         registered for direct handoffs).
         """
         k = self.keys
-        out, wake_in, limited, registered = self.scripts(
+        out, wake_in, limited, registered = self.scripts.direct(
             "fetch",
             self._fetch_keys,
             [
@@ -228,7 +228,7 @@ class QueueStore:
         -3 a cancel was requested (nothing changed).
         """
         k = self.keys
-        code, out, registered = self.scripts(
+        code, out, registered = self.scripts.direct(
             "complete",
             [
                 k.job_prefix + job_id,

@@ -255,8 +255,13 @@ def test_a_users_results_backend_is_written_and_read(
         assert broker.get_results_backend() is backend
         assert backend.get_result(message, block=True, timeout=10_000) == 42
         assert message.get_result(block=True, timeout=10_000) == 42
-        job = broker.queue(queue).get_job(message.message_id)
-        assert job is not None and job.result == 42
+        # Results stores the value before the job's completion is written: wait for that
+        job = wait_for(
+            lambda: (
+                (j := broker.queue(queue).get_job(message.message_id)) and j.state == JobState.COMPLETED and j
+            )
+        )
+        assert job.result == 42
     finally:
         for key in client.scan_iter(match=f"{namespace}*"):
             client.delete(key)

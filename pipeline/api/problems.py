@@ -30,7 +30,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from pipeline import errors
-from pipeline.connection import _reason, redis_address
+from pipeline.connection import describe_error, redis_address
 
 logger = logging.getLogger("pipeline.api")
 
@@ -135,7 +135,7 @@ def install(app: FastAPI) -> None:
         from pipeline import app as wiring
 
         address = redis_address(wiring.get_settings().resolved_redis_url())
-        down = errors.RedisUnavailableError(address, _reason(exc))
+        down = errors.RedisUnavailableError(address, describe_error(exc))
         return error_response(503, "RedisUnavailableError", str(down))
 
     @app.exception_handler(Exception)

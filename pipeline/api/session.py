@@ -8,7 +8,7 @@ with the right password.
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse
@@ -138,7 +138,3 @@ def _set_cookie(request: Request, response: Response, cookie: str, ttl_s: int) -
         samesite="strict",
         secure=request.url.scheme == "https",
     )
-
-
-def session_summary(principal: Principal) -> dict[str, Any]:
-    return _info(principal).model_dump()

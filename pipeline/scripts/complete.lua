@@ -42,6 +42,17 @@
 --- @include "idle"
 --- @include "unreadable"
 
+-- Redis's clock, read once per call: the finish score and the next jobs' locks share it.
+local time = nil
+local function clock_ms()
+  time = time or redis.call("TIME")
+  return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+end
+local function finish_at()
+  time = time or redis.call("TIME")
+  return tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000  -- as finish_score()
+end
+
 -- -> the jobs taken, and whether the worker went idle (registered for handoffs).
 local function take_next(count, now)
   local out = {}
@@ -49,7 +60,7 @@ local function take_next(count, now)
   local meta = redis.call("HMGET", KEYS[8], "paused", "limiter_max", "aging_ms")
   if meta[1] == "1" or meta[2] or meta[3] then return out, 0 end
   local prefix = string.sub(KEYS[1], 1, #KEYS[1] - #ARGV[1])
-  local clock = redis_ms()  -- due times and locks count on Redis's clock
+  local clock = clock_ms()  -- due times and locks count on Redis's clock
   promote_due(KEYS[7], KEYS[5], KEYS[6], KEYS[9], KEYS[4], ARGV[6], prefix, clock)
   local lock_until = clock + tonumber(ARGV[10])
   for _ = 1, count do
@@ -81,7 +92,7 @@ end
 local job_key = KEYS[1]
 local job_id = ARGV[1]
 local now = tonumber(ARGV[3])
-local state = redis.call("HMGET", job_key, "state", "token", "cancelled", "processed_on")
+local state = redis.call("HMGET", job_key, "state", "token", "cancelled", "processed_on", "attempts_made")
 if state[1] ~= "active" or state[2] ~= ARGV[2] then
   return {-1, {}, 0}
 end
@@ -99,9 +110,9 @@ if keep == 0 then
   local taken, registered = take_next(tonumber(ARGV[9]), now)
   return {1, taken, registered}
 end
-redis.call("HSET", job_key, "state", "completed", "finished_on", now, "result", ARGV[4])
-redis.call("HINCRBY", job_key, "attempts_made", 1)
-redis.call("ZADD", KEYS[3], finish_score(), job_id)
+redis.call("HSET", job_key, "state", "completed", "finished_on", now, "result", ARGV[4],
+           "attempts_made", (tonumber(state[5]) or 0) + 1)
+redis.call("ZADD", KEYS[3], finish_at(), job_id)
 if keep > 0 then
   trim_finished(KEYS[3], keep, base .. "j:", base .. "logs:")
 end
