@@ -262,6 +262,9 @@ class JobConsumer(Consumer):
         if self._wait_connection is None:
             pool = node_pool(self.store.client, self.store.keys.marker)
             self._wait_connection = pool.connection_class(**pool.connection_kwargs)
+        # Connected here, not by the send: a Sentinel-managed connection asks the Sentinels for
+        # the master only in connect() (a send alone would go to its last or default address).
+        self._wait_connection.connect()
         return self._wait_connection
 
     def _slot_moved(self, redirect: AskError) -> bool:

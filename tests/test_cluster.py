@@ -93,8 +93,11 @@ def test_queues_on_every_master_take_jobs_delays_and_priorities_and_one_worker_r
         assert q.get_jobs("waiting", asc=True)[0].id == jobs[4].id, "the prioritized job runs first"
         assert {j.id for j in q.get_jobs()} == {j.id for j in jobs}
 
-    # When one worker serves all of them
+    # When one worker serves all of them (blocking for work on each master)
+    blocked = {s.port: _blocked(s) for s in cluster.masters()}
     worker(threads=1)
+    for server in cluster.masters():
+        wait_for(lambda s=server: _blocked(s) > blocked[s.port], 10, message="the worker waiting there")
     for q in queues:
         q.resume()
 
@@ -302,6 +305,10 @@ def test_a_master_killed_under_load_is_replaced_by_its_replica_and_the_other_mas
     record_property("acknowledged_lost_on_killed_master", lost[doomed_queue.name])
     assert all(lost[q.name] == 0 for q in others)
     assert proc.proc.poll() is None and proc.proc.pid == pid, "the worker was never restarted"
+
+
+def _blocked(server) -> int:
+    return sum(1 for c in server.client.client_list() if c["cmd"] == "blpop")
 
 
 def _serves(server, queue: Queue) -> bool:

@@ -82,6 +82,29 @@ def test_a_default_from_the_settings_applies_to_every_add_and_to_actor_send(sett
         broker.close()
 
 
+def blocked_clients(server) -> int:
+    """Clients of ``server`` blocked in BLPOP: idle workers waiting there for work."""
+    return sum(1 for c in server.client.client_list() if c["cmd"] == "blpop")
+
+
+def test_an_idle_worker_waits_for_work_on_the_master_and_takes_a_job_handed_to_it(
+    sentinel_set, settings, broker, worker
+):
+    q = Queue(unique("q"), settings=settings)
+
+    @dramatiq.actor(queue_name=q.name, broker=broker)
+    def work() -> str:
+        return "done"
+
+    master = sentinel_set.current_master()
+    before = blocked_clients(master)
+    worker(threads=1)
+    wait_for(lambda: blocked_clients(master) > before, 10, message="the worker blocked on the master")
+    job = q.add("work")
+    assert job.wait_until_finished(10) == "done"
+    q.clean(0, "completed")
+
+
 class Producer(threading.Thread):
     """Adds jobs 5 at a time until stopped; keeps the ids whose add returned, counts those that raised."""
 
