@@ -52,7 +52,7 @@ def test_killing_every_worker_connection_while_long_jobs_run_runs_each_job_exact
     runs = unique("runs")
     events = QueueEvents(queue_name, settings=on_private)
     worker = worker_process("tests.apps.basic", env=_env(private_redis, queue_name, "A"), threads=6)
-    jobs = [q.add("tagged-slow", {"seconds": 5, "key": f"{runs}:{i}"}) for i in range(6)]
+    jobs = [q.add("tagged-slow", {"seconds": 8, "key": f"{runs}:{i}"}) for i in range(6)]
     wait_for(lambda: all(len(r) == 1 for r in _runs(admin, runs, 6)), 20, message="6 jobs running")
 
     # When every client connection is killed, twice, while they run

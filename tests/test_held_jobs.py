@@ -90,3 +90,25 @@ def test_a_job_another_worker_took_after_the_sweep_is_not_taken_back(broker, q, 
 
     assert (lost, retaken) == ([job.id], [])
     assert client.hget(q.store.keys.job(job.id), "token") == second.token.encode()
+
+
+def test_a_worker_renews_and_sweeps_only_the_queues_it_consumes(broker, worker, client):
+    import dramatiq
+
+    from tests.support import wait_for
+
+    served, declared_only = unique("q"), unique("q")
+
+    @dramatiq.actor(queue_name=served)
+    def a() -> None: ...
+
+    @dramatiq.actor(queue_name=declared_only)
+    def b() -> None: ...
+
+    worker(threads=1, queues={served})
+    keys = {name: broker.store(name).keys for name in (served, declared_only)}
+    wait_for(lambda: client.exists(keys[served].stall_guard), 10, message="served queue swept")
+    assert client.zcard(keys[served].holders) == 1
+    assert not client.exists(keys[declared_only].stall_guard, keys[declared_only].holders)
+    for key in client.scan_iter(match=f"{broker.settings.namespace}:*", count=1000):
+        client.delete(key)

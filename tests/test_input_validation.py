@@ -217,3 +217,31 @@ def test_add_either_refuses_with_nothing_written_or_the_job_reads_back_intact(q,
     listed = {j.id: j for j in q.get_jobs(str(stored.state))}
     assert listed[job_id].data == data
     q.remove_job(job_id)
+
+
+@hypothesis_settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(batch=st.lists(st.tuples(job_data, job_options), min_size=1, max_size=4))
+def test_add_bulk_adds_every_job_or_none_of_them(q, batch):
+    ids = [unique("job") for _ in batch]
+    before = q.get_job_counts()
+    specs = [
+        {"name": "prop", "data": data, "opts": {**opts, "job_id": i}}
+        for (data, opts), i in zip(batch, ids, strict=True)
+    ]
+    try:
+        jobs = q.add_bulk(specs)
+    except InvalidJobError:
+        event("refused")
+        assert [q.get_job(i) for i in ids] == [None] * len(ids)
+        assert q.get_job_counts() == before
+        return
+    event("accepted")
+    for job, job_id, (data, _) in zip(jobs, ids, batch, strict=True):
+        stored = q.get_job(job_id)
+        if job.id != job_id:  # deduplicated onto an earlier job of the batch: not created
+            assert stored is None
+            continue
+        assert stored is not None and stored.data == data
+        q.remove_job(job_id)
