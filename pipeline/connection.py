@@ -23,8 +23,11 @@ from redis.exceptions import (
 from redis.retry import Retry
 from redis.sentinel import Sentinel, SentinelConnectionPool
 
-from pipeline.errors import RedisUnavailableError
+from pipeline.errors import ConfigurationError, RedisUnavailableError
 from pipeline.settings import Settings, format_addresses
+
+#: URL schemes redis-py connects with.
+SCHEMES = ("redis", "rediss", "unix")
 
 #: Errors of a Redis out of reach for now: a lost connection, a failover (the old master read-only,
 #: a slot without a master) or a resharding the client could not follow within its retries.
@@ -38,6 +41,7 @@ UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
     SlotNotCoveredError,
     RedisClusterUnreachableError,
 )
+PING_ERRORS: tuple[type[Exception], ...] = (*UNAVAILABLE_ERRORS, OSError)
 #: Every error a Redis command may raise (the cluster client's own are no ``RedisError``).
 REDIS_ERRORS: tuple[type[Exception], ...] = (redis.RedisError, RedisClusterException)
 
@@ -53,6 +57,42 @@ def redis_address(url: str) -> str:
     return f"{parts.hostname or '127.0.0.1'}:{parts.port or 6379}"
 
 
+def setting_name(settings: Settings) -> str:
+    """Which setting the Redis address came from, for messages."""
+    if settings.redis_mode == "cluster":
+        return "REDIS_CLUSTER_NODES"
+    if settings.redis_mode == "sentinel":
+        return "REDIS_SENTINELS"
+    if settings.redis_url:
+        return "REDIS_URL"
+    if settings.redis_explicit:
+        return "REDIS_HOST/REDIS_PORT"
+    return "the default address"
+
+
+def check_url(url: str, setting: str = "REDIS_URL") -> str:
+    """``url`` if redis-py can connect with it; else :class:`ConfigurationError` naming ``setting``."""
+    parts = urlsplit(url)
+    if parts.scheme not in SCHEMES:
+        raise ConfigurationError(
+            f"{setting} must start with redis://, rediss:// or unix://, got {_without_password(url)!r}"
+        )
+    try:
+        parts.port  # noqa: B018 - reading it validates it
+    except ValueError:
+        raise ConfigurationError(f"{setting} has an invalid port: {_without_password(url)!r}") from None
+    if parts.scheme != "unix" and not parts.hostname:
+        raise ConfigurationError(f"{setting} names no host: {_without_password(url)!r}")
+    return url
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@", 1)
+    return url
+
+
 def make_client(settings: Settings) -> redis.Redis:
     """A client for the configured Redis (one node, a Sentinel set or a cluster); it connects on first use.
 
@@ -65,16 +105,23 @@ def make_client(settings: Settings) -> redis.Redis:
     elif settings.redis_mode == "sentinel":
         client = _sentinel_client(settings)
     else:
+        url = check_url(settings.resolved_redis_url(), setting_name(settings))
         # A few quick retries hide a dropped connection; redis-py's default (ten, backing off for
         # seconds) would hold every call, and a worker's shutdown, for a minute while Redis is down.
         client = redis.Redis.from_url(
-            settings.resolved_redis_url(),
+            url,
             socket_keepalive=True,
             health_check_interval=30,
             retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 3),
         )
     client.pipeline_address = describe(settings)  # type: ignore[attr-defined]
+    client.pipeline_setting = setting_name(settings)  # type: ignore[attr-defined]
     return client
+
+
+def setting_of(client: redis.Redis) -> str:
+    setting = getattr(client, "pipeline_setting", "")
+    return setting if isinstance(setting, str) else ""
 
 
 def describe(settings: Settings) -> str:
@@ -174,21 +221,28 @@ def ping(client: redis.Redis) -> None:
     """Check that Redis answers; raise :class:`RedisUnavailableError` naming the address if not."""
     try:
         client.ping()
-    except UNAVAILABLE_ERRORS as exc:
-        raise RedisUnavailableError(address_of(client), _reason(exc)) from None
-    except OSError as exc:
-        raise RedisUnavailableError(address_of(client), _reason(exc)) from None
+    except PING_ERRORS as exc:
+        raise RedisUnavailableError(address_of(client), reason_of(exc), setting_of(client)) from None
 
 
 def describe_error(exc: BaseException) -> str:
     """A connection error in one short line (no traceback)."""
-    return _reason(exc).rstrip(".")
+    return reason_of(exc).rstrip(".")
 
 
-def _reason(exc: BaseException) -> str:
+def reason_of(exc: BaseException) -> str:
+    """What went wrong connecting, in a few words (for :class:`RedisUnavailableError`)."""
     text = str(exc).strip() or type(exc).__name__
     if "Connection refused" in text:
-        return "connection refused (is redis-server running?)"
+        return "connection refused"
+    if (
+        "Name or service not known" in text
+        or "nodename nor servname" in text
+        or "Temporary failure in name" in text
+    ):
+        return "host name not found"
+    if "Timeout" in text or isinstance(exc, redis.TimeoutError):
+        return "timed out"
     return text.splitlines()[0]
 
 
@@ -201,8 +255,9 @@ def translate_errors(method: Callable[P, R]) -> Callable[P, R]:
             return method(*args, **kwargs)
         except UNAVAILABLE_ERRORS as exc:
             client = getattr(args[0], "client", None) if args else None
-            known = isinstance(client, redis.Redis | RedisCluster)
-            address = address_of(cast(redis.Redis, client)) if known else "the configured address"
-            raise RedisUnavailableError(address, _reason(exc)) from None
+            if isinstance(client, redis.Redis | RedisCluster):
+                known = cast(redis.Redis, client)
+                raise RedisUnavailableError(address_of(known), reason_of(exc), setting_of(known)) from None
+            raise RedisUnavailableError("the configured address", reason_of(exc)) from None
 
     return wrapper

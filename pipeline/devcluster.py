@@ -4,7 +4,9 @@
 ``pipeline devcluster sentinel`` a master, a replica and 3 Sentinels.  Both bind
 to loopback on free ports, keep nothing on disk, print the settings that point
 the project at them, and stop with their owner: each server is started with
-``PR_SET_PDEATHSIG`` (Linux), so it is killed even when its owner is killed.
+``PR_SET_PDEATHSIG`` (Linux), so it stops even when its owner is killed.  (The
+signal comes when the *thread* that started a server exits: start them from one
+that lives as long as they should, such as the main thread.)
 
 The timeouts are short (a failed master is replaced within a few seconds) so
 failover can be tried by hand; production sets them for its own network.
@@ -13,7 +15,6 @@ failover can be tried by hand; production sets them for its own network.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import shutil
 import signal
@@ -28,24 +29,17 @@ from typing import Any
 
 import redis
 
+from pipeline.embedded import die_with_parent
 from pipeline.errors import ConfigurationError, PipelineError
 from pipeline.settings import Settings, format_addresses
 
 CLUSTER_SLOTS = 16384
-PR_SET_PDEATHSIG = 1
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def _die_with_parent() -> None:
-    # Runs in the child between fork and exec. The signal comes when the thread that forked
-    # exits, so start servers from a thread that lives as long as they should (the main one).
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def wait_until(predicate: Callable[..., Any], timeout: float, what: str, *args: Any) -> None:
@@ -88,7 +82,7 @@ class Server:
             raise ConfigurationError("redis-server is not on PATH (install Redis to start a local set)")
         cmd = [binary, str(self.config)] + (["--sentinel"] if self.sentinel else [])
         self.proc = subprocess.Popen(
-            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent
+            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent
         )
         wait_until(self.client.ping, 10, f"redis-server on port {self.port} answering")
 

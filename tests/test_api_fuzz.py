@@ -23,7 +23,8 @@ EXAMPLES = 15
 
 def fuzz(base: str, *checks: str) -> subprocess.CompletedProcess[str]:
     cli = Path(sys.executable).with_name("schemathesis")
-    return subprocess.run(
+    workdir = tempfile.mkdtemp(prefix="pipeline-fuzz-")  # its cache of crashes stays out of the tree
+    run = subprocess.run(
         [
             str(cli),
             "run",
@@ -48,7 +49,10 @@ def fuzz(base: str, *checks: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=600,
         env={**os.environ, "SCHEMATHESIS_HOOKS": ""},
+        cwd=workdir,
     )
+    shutil.rmtree(workdir, ignore_errors=True)
+    return run
 
 
 def test_fuzzing_the_api_finds_no_server_error(api_server, queue_name):
