@@ -412,7 +412,9 @@ class Queue:
             )
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
             raise InvalidJobError(f"clean limit must be an int >= 1, got {limit!r}", queue=self.name)
-        cutoff = self.store.redis_ms() - grace  # finished jobs are scored on Redis's clock
+        # Finished jobs are scored on Redis's clock, to the microsecond: a whole-ms cutoff
+        # missed jobs that finished earlier in the current millisecond.
+        cutoff = self.store.finish_clock() - grace
         removed: list[str] = []
         while limit is None or len(removed) < limit:
             batch = BATCH if limit is None else min(BATCH, limit - len(removed))

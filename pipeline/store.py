@@ -412,7 +412,13 @@ class QueueStore:
         seconds, micros = node_client(self.client, self.keys.wait).time()
         return int(seconds) * 1000 + int(micros) // 1000
 
-    def clean(self, cutoff_ms: int, state: str, limit: int) -> list[str]:
+    def finish_clock(self) -> float:
+        """Redis's clock in epoch ms with the microseconds as the fraction, as finished jobs are
+        scored (``finish_score`` in the scripts)."""
+        seconds, micros = self.client.time()
+        return int(seconds) * 1000 + int(micros) / 1000
+
+    def clean(self, cutoff_ms: float, state: str, limit: int) -> list[str]:
         k = self.keys
         key = k.completed if state == "completed" else k.failed
         ids = self.scripts(
