@@ -12,9 +12,10 @@ $(BIN)/python:
 install: $(BIN)/python
 	$(BIN)/pip install -q -e '.[dev]'
 
+# The whole system (private persistent Redis under var/, worker, scheduler, dashboard) with demo jobs.
 demo: $(BIN)/python
 	$(BIN)/pip install -q -e .
-	$(BIN)/pipeline demo
+	$(BIN)/pipeline up --demo
 
 lint: install
 	$(BIN)/ruff check .

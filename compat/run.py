@@ -6,7 +6,10 @@ in this repository), adds this directory's ``conftest.py`` and ``common.py``
 (the sdist ships neither), runs the files that exercise brokers, actors,
 callbacks, composition, results, messages, encoders, the Redis broker and the
 worker, and compares each outcome with ``expected_failures.txt``.  A new
-failure, or an expected failure that passes, fails the check (exit 1).
+failure, or an expected failure that passes, fails the check (exit 1).  Tests
+in ``timing_dependent.txt`` race against a broker that answers over a network
+(they assume the stub broker's instant, in-memory delivery); their outcome is
+printed but not judged.
 """
 
 from __future__ import annotations
@@ -79,18 +82,18 @@ def sdist_tests(version: str) -> Path:
     return target
 
 
-def expected_failures() -> dict[str, str]:
-    """``test id -> reason`` from ``expected_failures.txt`` (``id  # reason`` per line)."""
-    expected = {}
-    for line in (HERE / "expected_failures.txt").read_text().splitlines():
+def listed(name: str) -> dict[str, str]:
+    """``test id -> reason`` from a list in this directory (``id  # reason`` per line)."""
+    entries = {}
+    for line in (HERE / name).read_text().splitlines():
         line = line.strip()
         if not line or line.startswith("#"):
             continue
         test_id, _, reason = line.partition("#")
         if not reason.strip():
-            raise SystemExit(f"expected_failures.txt: {test_id.strip()} has no reason")
-        expected[test_id.strip()] = reason.strip()
-    return expected
+            raise SystemExit(f"{name}: {test_id.strip()} has no reason")
+        entries[test_id.strip()] = reason.strip()
+    return entries
 
 
 def outcomes(report: Path) -> dict[str, str]:
@@ -111,7 +114,8 @@ def outcomes(report: Path) -> dict[str, str]:
 def main() -> int:
     version = dramatiq.__version__
     source = sdist_tests(version)
-    expected = expected_failures()
+    expected = listed("expected_failures.txt")
+    timing = listed("timing_dependent.txt")
     with tempfile.TemporaryDirectory(prefix="dramatiq-compat-") as tmp:
         work = Path(tmp)
         tests = work / "tests"
@@ -153,11 +157,13 @@ def main() -> int:
             print("compat: pytest wrote no report")
             return 1
         got = outcomes(report)
-    return compare(got, expected)
+    return compare(got, expected, timing)
 
 
-def compare(got: dict[str, str], expected: dict[str, str]) -> int:
-    new_failures = sorted(t for t, o in got.items() if o == "failed" and t not in expected)
+def compare(got: dict[str, str], expected: dict[str, str], timing: dict[str, str]) -> int:
+    new_failures = sorted(
+        t for t, o in got.items() if o == "failed" and t not in expected and t not in timing
+    )
     now_passing = sorted(t for t in expected if got.get(t) == "passed")
     missing = sorted(t for t in expected if t not in got)
     skipped = sorted(t for t, o in got.items() if o == "skipped")
@@ -169,6 +175,8 @@ def compare(got: dict[str, str], expected: dict[str, str]) -> int:
     )
     for t in skipped:
         print(f"  skipped (by Dramatiq's own markers): {t}")
+    for t in sorted(timing):
+        print(f"  timing-dependent, not judged: {t}: {got.get(t, 'not run')}")
     for t in new_failures:
         print(f"  NEW FAILURE: {t}")
     for t in now_passing:

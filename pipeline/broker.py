@@ -64,11 +64,13 @@ def default_middleware() -> list[Middleware]:
     WorkerRegistry each run a small thread per worker process (cancel requests,
     lock renewal and stall sweeps, heartbeats); WorkerRegistry also checks at
     boot that Redis answers, so a bad address fails with one readable error.
+    MetricsExporter only adds a fork process serving Prometheus metrics when asked.
     """
     from middleware.cancellation import Cancellation
     from middleware.current_job import CurrentJob
     from middleware.job_results import JobResults
     from middleware.local_events import LocalEvents
+    from middleware.metrics_exporter import MetricsExporter
     from middleware.rate_limit import RateLimit
     from middleware.retries import Retries
     from middleware.stall_detection import StallDetection
@@ -88,6 +90,7 @@ def default_middleware() -> list[Middleware]:
         Cancellation(),
         StallDetection(),
         WorkerRegistry(),
+        MetricsExporter(),
     ]
 
 

@@ -1,171 +1,101 @@
-"""The ``pipeline`` command: ``demo`` (the main job), ``stats``, ``scheduler``."""
+"""The ``pipeline`` command.
+
+Run the system (``up``, ``demo``, ``api``, ``scheduler``) and operate it
+(``queues``, ``jobs``, ``retry``, ``clean``, ``pause``, ...).  Every command
+reads the Redis address from ``REDIS_URL`` (or ``REDIS_HOST``/``REDIS_PORT``)
+and the namespace from ``PIPELINE_NAMESPACE``; ``--redis-url`` and
+``--namespace`` override them.  Errors print one line and exit non-zero.
+"""
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import subprocess
 import sys
-import time
-import uuid
 from collections.abc import Sequence
 
-from pipeline.embedded import ensure_redis
-from pipeline.errors import PipelineError
+import click
+import redis
+
+from pipeline import app
+from pipeline.connection import address_of, reason_of, setting_of
+from pipeline.errors import PipelineError, RedisUnavailableError
 from pipeline.settings import Settings
 
 
-def _demo(args: argparse.Namespace) -> int:
-    from pipeline import demo
-    from pipeline.queue import Queue
-
-    settings, server = ensure_redis(Settings.from_env())
-    if server is not None:
-        print(f"No Redis configured or running: started a private redis-server at {server.url}")
-    else:
-        print(f"Using Redis at {settings.resolved_redis_url()}")
-    settings = settings.replace(namespace=f"{settings.namespace}-demo-{uuid.uuid4().hex[:8]}")
-    env = {**os.environ, "REDIS_URL": settings.resolved_redis_url(), "PIPELINE_NAMESPACE": settings.namespace}
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "dramatiq",
-            "pipeline.demo",
-            "--processes",
-            "1",
-            "--threads",
-            str(args.threads),
-            "--queues",
-            demo.QUEUE,
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL if not args.verbose else None,
-        stderr=subprocess.DEVNULL if not args.verbose else None,
-    )
-    q = Queue(demo.QUEUE, settings=settings)
-    try:
-        jobs = q.add_bulk(
-            [
-                {"name": "resize", "data": {"image": f"photo-{i}.jpg", "width": 150 * (i + 1)}}
-                for i in range(3)
-            ]
-        )
-        jobs.append(q.add("resize", {"image": "urgent.jpg", "width": 1200}, priority=1))
-        jobs.append(q.add("flaky-send", {"to": "a@example.com"}))
-        jobs.append(q.add("broken", {"reason": "template 'welcome' not found"}))
-        jobs.append(q.add("resize", {"image": "later.jpg", "width": 500}, delay=1500))
-        print(f"Added {len(jobs)} jobs to queue {q.name!r}; a worker process is taking them.\n")
-        deadline = time.monotonic() + args.timeout
-        while True:
-            counts = q.get_job_counts()
-            print("  " + "  ".join(f"{state}={n}" for state, n in counts.items()))
-            if counts["waiting"] + counts["delayed"] + counts["active"] == 0:
-                break
-            if time.monotonic() > deadline:
-                print("Timed out waiting for the demo jobs.")
-                return 1
-            time.sleep(0.5)
-        print()
-        for job in jobs:
-            fresh = q.get_job(job.id)
-            if fresh is None:
-                continue
-            outcome = fresh.result if fresh.state == "completed" else fresh.failed_reason
-            print(
-                f"  {fresh.name:<11} {fresh.state:<10} attempts={fresh.attempts_made} "
-                f"progress={fresh.progress!s:<4} -> {outcome}"
-            )
-        return 0
-    finally:
-        worker.terminate()
-        worker.wait(15)
-        q.empty()
-        q.clean(0, "completed")
-        q.clean(0, "failed")
-        if server is not None:
-            server.stop()
+class CommandError(click.ClickException):
+    """A project error, shown as one line (``Error: ...``) with exit code 1."""
 
 
-def _stats(args: argparse.Namespace) -> int:
-    from pipeline.queue import Queue
+class PipelineGroup(click.Group):
+    """Turns the project's errors and Redis connection failures into one line, no traceback."""
 
-    print(json.dumps({name: Queue(name).get_job_counts() for name in args.queues}, indent=2))
-    return 0
-
-
-def _api(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from pipeline.api import create_app
-    from pipeline.api.auth import Credentials, refuse_unprotected
-
-    credentials = Credentials.from_settings(Settings.from_env())
-    refuse_unprotected(args.host, credentials, allow_unauthenticated=args.allow_unauthenticated)
-    if credentials.empty:
-        print("No API credentials configured: anyone who reaches this address has the admin role.")
-    print(f"Dashboard on http://{args.host}:{args.port}/  (API under /queues, docs at /docs)")
-    uvicorn.run(create_app(credentials), host=args.host, port=args.port, log_level="info")
-    return 0
-
-
-def _hash_password(args: argparse.Namespace) -> int:
-    import getpass
-
-    from pipeline.api.auth import hash_password
-
-    if sys.stdin.isatty():
-        password = getpass.getpass("Password: ")
-        if getpass.getpass("Again: ") != password:
-            print("error: the two passwords differ", file=sys.stderr)
-            return 1
-    else:
-        password = sys.stdin.readline().rstrip("\n")
-    print(hash_password(password))
-    return 0
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except PipelineError as exc:
+            raise CommandError(str(exc)) from None
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            client = app.get_client()
+            raise CommandError(
+                str(RedisUnavailableError(address_of(client), reason_of(exc), setting_of(client)))
+            ) from None
+        except redis.exceptions.InvalidResponse:
+            client = app.get_client()
+            source = setting_of(client)
+            raise CommandError(
+                f"the server at {address_of(client)}"
+                + (f" (from {source})" if source else "")
+                + " does not answer in the Redis protocol: is it a Redis server?"
+            ) from None
+        except redis.RedisError as exc:
+            raise CommandError(f"Redis refused the command: {exc}") from None
 
 
-def _scheduler(args: argparse.Namespace) -> int:
-    from importlib import import_module
+@click.group(
+    cls=PipelineGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.version_option(package_name="dramatiq-pipeline", prog_name="pipeline", message="%(prog)s %(version)s")
+@click.option(
+    "--redis-url",
+    metavar="URL",
+    default=None,
+    help="Redis to use (redis://, rediss:// or unix://) [default: $REDIS_URL, or the parts].",
+)
+@click.option(
+    "--namespace",
+    metavar="NAME",
+    default=None,
+    help="Prefix of every Redis key [default: $PIPELINE_NAMESPACE, or 'pl'].",
+)
+def cli(redis_url: str | None, namespace: str | None) -> None:
+    """Bull-style tracked jobs on Dramatiq: run the system and operate its queues."""
+    if redis_url or namespace:
+        settings = Settings.from_env()
+        if redis_url:
+            settings = settings.replace(redis_url=redis_url, redis_explicit=True)
+        if namespace:
+            settings = settings.replace(namespace=namespace)
+        app.configure(settings)
 
-    run_scheduler = import_module("pipeline.scheduler").run_scheduler
-    run_scheduler()
-    return 0
+
+def _register() -> None:
+    from pipeline import cli_alerts, cli_ops, cli_run
+
+    for module in (cli_run, cli_ops, cli_alerts):
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_register()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="pipeline", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="run a worker and a producer that show jobs moving through states")
-    demo.add_argument("--threads", type=int, default=2)
-    demo.add_argument("--timeout", type=float, default=60)
-    demo.add_argument("--verbose", action="store_true", help="show the worker's log")
-    demo.set_defaults(func=_demo)
-    stats = sub.add_parser("stats", help="print job counts of queues")
-    stats.add_argument("queues", nargs="+")
-    stats.set_defaults(func=_stats)
-    api = sub.add_parser("api", help="serve the management API and dashboard")
-    api.add_argument("--host", default="127.0.0.1")
-    api.add_argument("--port", type=int, default=8080)
-    api.add_argument(
-        "--allow-unauthenticated",
-        action="store_true",
-        help="serve a non-loopback address with no credentials (a trusted network only)",
-    )
-    api.set_defaults(func=_api)
-    hasher = sub.add_parser(
-        "hash-password", help="print the argon2 hash of a console password (for PIPELINE_API_USERS)"
-    )
-    hasher.set_defaults(func=_hash_password)
-    sched = sub.add_parser("scheduler", help="fire cron and interval repeats")
-    sched.set_defaults(func=_scheduler)
-    args = parser.parse_args(argv)
+    """Entry point; returns the exit code."""
     try:
-        return int(args.func(args))
-    except PipelineError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        cli.main(args=list(argv) if argv is not None else None, prog_name="pipeline")
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return 0
 
 
 if __name__ == "__main__":

@@ -11,8 +11,11 @@ import redis
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
-from pipeline.errors import RedisUnavailableError
+from pipeline.errors import ConfigurationError, RedisUnavailableError
 from pipeline.settings import Settings
+
+#: URL schemes redis-py connects with.
+SCHEMES = ("redis", "rediss", "unix")
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -26,9 +29,42 @@ def redis_address(url: str) -> str:
     return f"{parts.hostname or '127.0.0.1'}:{parts.port or 6379}"
 
 
+def setting_name(settings: Settings) -> str:
+    """Which setting the Redis address came from, for messages."""
+    if settings.redis_url:
+        return "REDIS_URL"
+    if settings.redis_explicit:
+        return "REDIS_HOST/REDIS_PORT"
+    return "the default address"
+
+
+def check_url(url: str, setting: str = "REDIS_URL") -> str:
+    """``url`` if redis-py can connect with it; else :class:`ConfigurationError` naming ``setting``."""
+    parts = urlsplit(url)
+    if parts.scheme not in SCHEMES:
+        raise ConfigurationError(
+            f"{setting} must start with redis://, rediss:// or unix://, got {_without_password(url)!r}"
+        )
+    try:
+        parts.port  # noqa: B018 - reading it validates it
+    except ValueError:
+        raise ConfigurationError(f"{setting} has an invalid port: {_without_password(url)!r}") from None
+    if parts.scheme != "unix" and not parts.hostname:
+        raise ConfigurationError(f"{setting} names no host: {_without_password(url)!r}")
+    return url
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@", 1)
+    return url
+
+
 def make_client(settings: Settings) -> redis.Redis:
     """A client for the configured Redis; it connects on first use."""
-    url = settings.resolved_redis_url()
+    setting = setting_name(settings)
+    url = check_url(settings.resolved_redis_url(), setting)
     # A few quick retries hide a dropped connection; redis-py's default (ten, backing off for
     # seconds) would hold every call, and a worker's shutdown, for a minute while Redis is down.
     client = redis.Redis.from_url(
@@ -38,7 +74,13 @@ def make_client(settings: Settings) -> redis.Redis:
         retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 3),
     )
     client.pipeline_address = redis_address(url)  # type: ignore[attr-defined]
+    client.pipeline_setting = setting  # type: ignore[attr-defined]
     return client
+
+
+def setting_of(client: redis.Redis) -> str:
+    setting = getattr(client, "pipeline_setting", "")
+    return setting if isinstance(setting, str) else ""
 
 
 def address_of(client: redis.Redis) -> str:
@@ -54,18 +96,27 @@ def ping(client: redis.Redis) -> None:
     try:
         client.ping()
     except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
-        raise RedisUnavailableError(address_of(client), _reason(exc)) from None
+        raise RedisUnavailableError(address_of(client), reason_of(exc), setting_of(client)) from None
 
 
 def describe_error(exc: BaseException) -> str:
     """A connection error in one short line (no traceback)."""
-    return _reason(exc).rstrip(".")
+    return reason_of(exc).rstrip(".")
 
 
-def _reason(exc: BaseException) -> str:
+def reason_of(exc: BaseException) -> str:
+    """What went wrong connecting, in a few words (for :class:`RedisUnavailableError`)."""
     text = str(exc).strip() or type(exc).__name__
     if "Connection refused" in text:
-        return "connection refused (is redis-server running?)"
+        return "connection refused"
+    if (
+        "Name or service not known" in text
+        or "nodename nor servname" in text
+        or "Temporary failure in name" in text
+    ):
+        return "host name not found"
+    if "Timeout" in text or isinstance(exc, redis.TimeoutError):
+        return "timed out"
     return text.splitlines()[0]
 
 
@@ -78,7 +129,8 @@ def translate_errors(method: Callable[P, R]) -> Callable[P, R]:
             return method(*args, **kwargs)
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             client = getattr(args[0], "client", None) if args else None
-            address = address_of(client) if isinstance(client, redis.Redis) else "the configured address"
-            raise RedisUnavailableError(address, _reason(exc)) from None
+            if isinstance(client, redis.Redis):
+                raise RedisUnavailableError(address_of(client), reason_of(exc), setting_of(client)) from None
+            raise RedisUnavailableError("the configured address", reason_of(exc)) from None
 
     return wrapper

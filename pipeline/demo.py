@@ -32,3 +32,16 @@ def flaky_send(to: str) -> str:
 @actor(queue_name=QUEUE, job_name="broken", attempts=2, backoff=200)
 def broken(reason: str) -> None:
     raise ValueError(reason)
+
+
+@actor(queue_name=QUEUE, job_name="export", attempts=1)
+def export(rows: int, seconds: float = 120.0) -> dict[str, Any]:
+    """A long job, so ``pipeline up --demo`` shows one running, its progress moving."""
+    job = current_job()
+    steps = 20
+    for step in range(1, steps + 1):
+        if job.is_cancelled():
+            return {"rows": rows * (step - 1) // steps, "cancelled": True}
+        time.sleep(seconds / steps)
+        job.update_progress(step * 100 // steps)
+    return {"rows": rows}

@@ -17,15 +17,30 @@ class ConfigurationError(PipelineError):
 
 
 class RedisUnavailableError(PipelineError):
-    """Redis could not be reached at the configured address."""
+    """Redis could not be reached at the configured address.
 
-    def __init__(self, address: str, detail: str) -> None:
+    ``setting`` names where the address came from (``REDIS_URL``, ``REDIS_HOST/REDIS_PORT``
+    or the default); the advice to start a local redis-server is given only for a
+    loopback address, where starting one is the likely fix.
+    """
+
+    def __init__(self, address: str, detail: str, setting: str = "") -> None:
         self.address = address
-        super().__init__(
-            f"cannot reach Redis at {address}: {detail}. Start one with "
-            f"'redis-server --port {address.rsplit(':', 1)[-1]}' (or set REDIS_URL / "
-            f"REDIS_HOST and REDIS_PORT to a running server)."
-        )
+        self.detail = detail
+        self.setting = setting
+        source = f" (from {setting})" if setting else ""
+        message = f"cannot reach Redis at {address}{source}: {detail}"
+        if _is_loopback(address) and ("refused" in detail or "nothing answers" in detail):
+            message += (
+                f". Start one with 'redis-server --port {address.rsplit(':', 1)[-1]}' (or set REDIS_URL "
+                "/ REDIS_HOST and REDIS_PORT to a running server)"
+            )
+        super().__init__(message + ".")
+
+
+def _is_loopback(address: str) -> bool:
+    host = address.rsplit(":", 1)[0].strip("[]")
+    return host in ("localhost", "::1") or host.startswith("127.")
 
 
 class InvalidJobError(PipelineError):
@@ -55,6 +70,26 @@ class JobStateError(PipelineError):
         self.state = state
         self.operation = operation
         super().__init__(f"cannot {operation} job {job_id!r} of queue {queue!r}: it is {state}")
+
+
+class UnknownQueueError(PipelineError):
+    """No job was ever added to, and no worker ever served, a queue of this name."""
+
+    def __init__(self, queue: str) -> None:
+        self.queue = queue
+        super().__init__(f"queue {queue!r} not found")
+
+
+class QueueBusyError(PipelineError):
+    """A queue-wide operation was refused because jobs of the queue are running."""
+
+    def __init__(self, queue: str, operation: str, active: int) -> None:
+        self.queue = queue
+        self.operation = operation
+        self.active = active
+        super().__init__(
+            f"cannot {operation} queue {queue!r}: {active} job(s) are active (force it to delete them too)"
+        )
 
 
 class JobFailedError(PipelineError):

@@ -75,6 +75,12 @@ class QueueEvents:
             self.last_id = events[-1].id
         return events
 
+    @translate_errors
+    def recent(self, count: int) -> list[Event]:
+        """The newest ``count`` events still kept, oldest first (whatever ``last_id`` is)."""
+        entries = cast(list[tuple[bytes, dict[bytes, bytes]]], self.client.xrevrange(self.key, count=count))
+        return [_event(entry_id.decode(), fields) for entry_id, fields in reversed(entries)]
+
     def __iter__(self) -> Iterator[Event]:
         while True:
             yield from self.read()

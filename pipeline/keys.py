@@ -50,9 +50,11 @@ class QueueKeys:
         stall_grace: hash: when a worker last touched the queue and the last silence (an
             outage) after which lapsed locks get a grace (see ``includes/stall_grace.lua``).
         workers: hash of live worker processes serving the queue (id -> JSON).
-        metrics_prefix: prefix of the per-job-name metric rings and duration lists.
+        metrics_prefix: prefix of the per-job-name metric rings and duration lists, and of
+            ``<prefix>totals``, the all-time counters and duration histogram Prometheus reads.
         job_prefix: prefix of job record keys (append the job id).
         logs_prefix: prefix of job log lists (append the job id).
+        base: the prefix every key of the queue starts with (to find them all).
     """
 
     wait: str
@@ -78,6 +80,7 @@ class QueueKeys:
     metrics_prefix: str
     job_prefix: str
     logs_prefix: str
+    base: str
 
     @classmethod
     def for_queue(cls, namespace: str, queue: str) -> QueueKeys:
@@ -106,6 +109,7 @@ class QueueKeys:
             metrics_prefix=base + "metrics:",
             job_prefix=base + "j:",
             logs_prefix=base + "logs:",
+            base=base,
         )
 
     def job(self, job_id: str) -> str:
@@ -153,6 +157,26 @@ def repeat_queues_set(namespace: str) -> str:
 def repeat_version(namespace: str) -> str:
     """Counter bumped whenever a repeat definition is added, changed or removed."""
     return f"{namespace}:repeat:version"
+
+
+@dataclass(frozen=True, slots=True)
+class AlertKeys:
+    """Key names of the alert evaluator (namespace-wide, outside any queue's slot).
+
+    Attributes:
+        leader: the lease naming the one process that evaluates the rules.
+        state: hash of each (rule, queue)'s last evaluation (JSON), firing or ok.
+        samples: hash of each stalled rule's recent (time, stalled total) samples (JSON).
+    """
+
+    leader: str
+    state: str
+    samples: str
+
+    @classmethod
+    def for_namespace(cls, namespace: str) -> AlertKeys:
+        base = f"{namespace}:alerts:"
+        return cls(leader=base + "leader", state=base + "state", samples=base + "samples")
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ A producer needs only queue and job names: it never imports the actors.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, overload
 
 import redis
@@ -13,9 +13,9 @@ import redis
 from pipeline import app
 from pipeline.connection import translate_errors
 from pipeline.encoding import encode_stored, new_job_id
-from pipeline.errors import InvalidJobError, JobNotFoundError, JobStateError
+from pipeline.errors import InvalidJobError, JobNotFoundError, JobStateError, QueueBusyError
 from pipeline.job import Job, JobState
-from pipeline.keys import queues_set
+from pipeline.keys import RepeatKeys, queues_set, repeat_queues_set, repeat_version
 from pipeline.metrics import Metrics, get_metrics, get_workers
 from pipeline.options import (
     MAX_DURATION_MS,
@@ -30,6 +30,11 @@ from pipeline.options import (
 from pipeline.repeat import RepeatableJob, RepeatStore, add_repeatable, remove_repeatable
 from pipeline.settings import Settings
 from pipeline.store import STATES, Entry, QueueStore, now_ms, pair_codes
+
+#: Called with the number of jobs each batch of a long operation handled.
+Progress = Callable[[int], None]
+#: Jobs per atomic step of the queue-wide operations, so none blocks Redis for long.
+BATCH = 1000
 
 
 class Queue:
@@ -323,8 +328,18 @@ class Queue:
         return outcome
 
     @translate_errors
-    def clean(self, grace: int = 0, status: str = "completed", limit: int | None = None) -> list[str]:
-        """Delete ``status`` jobs (completed or failed) that finished more than ``grace`` ms ago."""
+    def clean(
+        self,
+        grace: int = 0,
+        status: str = "completed",
+        limit: int | None = None,
+        *,
+        progress: Progress | None = None,
+    ) -> list[str]:
+        """Delete ``status`` jobs (completed or failed) that finished more than ``grace`` ms ago.
+
+        Works in atomic batches of 1,000; ``progress`` is called with each batch's count.
+        """
         if status not in ("completed", "failed"):
             raise InvalidJobError(
                 f"clean status must be 'completed' or 'failed', got {status!r}", queue=self.name
@@ -338,20 +353,86 @@ class Queue:
         cutoff = self.store.redis_ms() - grace  # finished jobs are scored on Redis's clock
         removed: list[str] = []
         while limit is None or len(removed) < limit:
-            batch = 1000 if limit is None else min(1000, limit - len(removed))
+            batch = BATCH if limit is None else min(BATCH, limit - len(removed))
             ids = self.store.clean(cutoff, status, batch)
             removed += ids
+            if progress is not None and ids:
+                progress(len(ids))
             if len(ids) < batch:
                 break
         return removed
 
     @translate_errors
-    def empty(self) -> int:
-        """Delete every waiting and delayed job (Bull's ``empty()``); returns how many."""
-        total = 0
-        while n := self.store.drain(1000):
-            total += n
-        return total
+    def empty(self, *, progress: Progress | None = None) -> int:
+        """Delete every waiting and delayed job (Bull's ``empty()``); returns how many.
+
+        Works in atomic batches of 1,000; ``progress`` is called with each batch's count.
+        """
+        return _batched(self.store.drain, progress)
+
+    @translate_errors
+    def promote_jobs(self, count: int | None = None, *, progress: Progress | None = None) -> int:
+        """Make delayed jobs waiting now, the soonest due first (Bull's ``promoteJobs``); all
+        of them unless ``count``.  Returns how many; ``progress`` gets each batch's count."""
+        count = _positive_or_none(count, "count", self.name)
+        return _batched(self.store.promote_all, progress, count)
+
+    @translate_errors
+    def retry_jobs(
+        self, state: str = "failed", count: int | None = None, *, progress: Progress | None = None
+    ) -> int:
+        """Put failed jobs back to waiting, the oldest failure first (Bull's ``retryJobs``); all
+        of them unless ``count``.  Each keeps its attempts made, as ``job.retry()`` does."""
+        if state != "failed":
+            raise InvalidJobError(f"retry_jobs retries 'failed' jobs, got state {state!r}", queue=self.name)
+        count = _positive_or_none(count, "count", self.name)
+        return _batched(self.store.retry_all, progress, count)
+
+    @translate_errors
+    def obliterate(self, *, force: bool = False, progress: Progress | None = None) -> int:
+        """Delete the queue entirely: every job in every state, its logs, events, metrics,
+        repeats, settings and its name in the queue list (Bull's ``obliterate``).
+
+        Refused with :class:`QueueBusyError` while jobs are running unless ``force``.  The
+        queue is paused first so no worker starts another job meanwhile.  Returns how
+        many jobs were deleted; ``progress`` gets each batch's count.
+        """
+        active = self.get_active_count()
+        if active and not force:
+            raise QueueBusyError(self.name, "obliterate", active)
+        self.pause()
+
+        def step(limit: int) -> int:
+            n = self.store.obliterate(limit, force)
+            if n == -2:  # a job started between the check and the pause
+                raise QueueBusyError(self.name, "obliterate", self.get_active_count())
+            return n
+
+        deleted = _batched(step, progress)
+        pattern = _glob_escape(self.store.keys.base) + "*"
+        had_repeats = self.client.exists(RepeatKeys.for_queue(self.settings.namespace, self.name).index)
+        batch: list[bytes] = []
+        for key in self.client.scan_iter(match=pattern, count=1000):
+            batch.append(key)
+            if len(batch) >= BATCH:
+                self.client.unlink(*batch)
+                batch = []
+        if batch:
+            self.client.unlink(*batch)
+        pipe = self.client.pipeline(transaction=False)
+        pipe.srem(queues_set(self.settings.namespace), self.name)
+        pipe.srem(repeat_queues_set(self.settings.namespace), self.name)
+        if had_repeats:  # schedulers drop the queue's repeats at once
+            pipe.incr(repeat_version(self.settings.namespace))
+        pipe.execute()
+        self._registered = False
+        return deleted
+
+    @translate_errors
+    def exists(self) -> bool:
+        """Whether a job was ever added to, or a worker ever served, this queue (and it was
+        not obliterated since)."""
+        return bool(self.client.sismember(queues_set(self.settings.namespace), self.name))
 
     @translate_errors
     def pause(self) -> None:
@@ -452,6 +533,33 @@ def _states(states: str | Sequence[str] | None) -> list[str]:
             raise InvalidJobError(f"unknown job state {state!r} (one of {', '.join(STATES)})")
         out.append(state)
     return out
+
+
+def _batched(step: Callable[[int], int], progress: Progress | None, count: int | None = None) -> int:
+    """Call ``step(at most n)`` until it handles nothing or ``count`` jobs are done (``None``:
+    no cap); returns the total, telling ``progress`` each step's count."""
+    total = 0
+    while count is None or total < count:
+        n = step(BATCH if count is None else min(BATCH, count - total))
+        if n <= 0:
+            break
+        total += n
+        if progress is not None:
+            progress(n)
+    return total
+
+
+def _positive_or_none(value: Any, what: str, queue: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidJobError(f"{what} must be an int >= 1 or None, got {value!r}", queue=queue)
+    return int(value)
+
+
+def _glob_escape(text: str) -> str:
+    """``text`` as a literal in a Redis MATCH pattern."""
+    return "".join("\\" + c if c in "*?[]\\" else c for c in text)
 
 
 _clients: dict[str, redis.Redis] = {}

@@ -187,13 +187,20 @@ def run_scheduler(
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
+    from pipeline.alerts import start_alerts
+
     scheduler = RepeatScheduler(settings=settings or app.get_settings(), poll_interval=poll_interval)
     scheduler.start()
+    # The scheduler processes also evaluate the alert rules (one of them at a time leads).
+    alerts = start_alerts(scheduler.settings, stop)
     logger.info("Scheduler is ready: firing repeats of namespace %r", scheduler.settings.namespace)
     try:
         scheduler.run(stop)
     finally:
+        stop.set()
         scheduler.shutdown()
+        if alerts is not None:
+            alerts.join(10)
         logger.info("Scheduler stopped")
     return 0
 

@@ -52,8 +52,18 @@ class Settings:
         redis_url: explicit Redis URL (``REDIS_URL``); empty means "build from host/port".
         redis_host, redis_port, redis_password, redis_db, redis_tls: the parts.
         namespace: prefix of every Redis key the project writes (``PIPELINE_NAMESPACE``).
-        embedded_redis: start a private redis-server when none is configured and none
-            answers on localhost (``PIPELINE_EMBEDDED_REDIS``, default on).
+        embedded_redis: start a private redis-server when none is configured
+            (``PIPELINE_EMBEDDED_REDIS``, default on); a Redis that merely answers on
+            localhost is never borrowed.
+        data_dir: where ``pipeline up`` keeps the embedded Redis's append-only file
+            (``PIPELINE_DATA_DIR``, default ``var``).
+        metrics_port: where the ``dramatiq`` command serves Prometheus metrics
+            (``PIPELINE_METRICS_PORT``; 0, the default, serves none).
+        metrics_host: the address it binds (``PIPELINE_METRICS_HOST``, default loopback).
+        alert_interval_ms: how often the alert rules are evaluated (``PIPELINE_ALERT_INTERVAL_MS``).
+        alert_emails: who alert emails go to (``PIPELINE_ALERT_EMAILS``, comma-separated).
+        alert_webhook_url: where alert webhooks are POSTed (``PIPELINE_ALERT_WEBHOOK_URL``).
+        alert_webhook_secret: the HMAC key signing them (``PIPELINE_ALERT_WEBHOOK_SECRET``).
         max_data_bytes: largest encoded job accepted by ``add()`` (``PIPELINE_MAX_DATA_BYTES``).
         prefetch: jobs a worker process reserves per queue beyond its threads
             (``PIPELINE_PREFETCH``, default 1): small, so priorities hold globally.
@@ -89,6 +99,13 @@ class Settings:
     redis_tls: bool = False
     namespace: str = "pl"
     embedded_redis: bool = True
+    data_dir: str = "var"
+    metrics_port: int = 0
+    metrics_host: str = "127.0.0.1"
+    alert_interval_ms: int = 30_000
+    alert_emails: tuple[str, ...] = ()
+    alert_webhook_url: str = ""
+    alert_webhook_secret: str = field(default="", repr=False)
     max_data_bytes: int = 512 * 1024
     prefetch: int = 1
     lock_duration_ms: int = 30_000
@@ -137,6 +154,13 @@ class Settings:
             redis_tls=_env_bool("REDIS_TLS", False),
             namespace=_env_str("PIPELINE_NAMESPACE", "pl") or "pl",
             embedded_redis=_env_bool("PIPELINE_EMBEDDED_REDIS", True),
+            data_dir=_env_str("PIPELINE_DATA_DIR", "var") or "var",
+            metrics_port=_env_int("PIPELINE_METRICS_PORT", 0),
+            metrics_host=_env_str("PIPELINE_METRICS_HOST", "127.0.0.1") or "127.0.0.1",
+            alert_interval_ms=_env_int("PIPELINE_ALERT_INTERVAL_MS", 30_000, minimum=100),
+            alert_emails=tuple(a.strip() for a in _env_str("PIPELINE_ALERT_EMAILS").split(",") if a.strip()),
+            alert_webhook_url=_env_str("PIPELINE_ALERT_WEBHOOK_URL"),
+            alert_webhook_secret=_env_str("PIPELINE_ALERT_WEBHOOK_SECRET"),
             max_data_bytes=_env_int("PIPELINE_MAX_DATA_BYTES", 512 * 1024, minimum=1),
             prefetch=_env_int("PIPELINE_PREFETCH", 1),
             lock_duration_ms=_env_int("PIPELINE_LOCK_DURATION_MS", 30_000, minimum=100),

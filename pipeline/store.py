@@ -369,6 +369,8 @@ class QueueStore:
             [now_ms(), k.job_prefix, max_stalled, self.max_len, interval_ms, lock_ms],
         )
         flat = _decoded(out)
+        if flat:  # the all-time count Prometheus reads (pipeline_jobs_stalled_total)
+            self.client.hincrby(k.metrics_prefix + "totals", "stalled", len(flat) // 2)
         return list(zip(flat[::2], flat[1::2], strict=True))
 
     # -- management --------------------------------------------------------------------------
@@ -420,6 +422,23 @@ class QueueStore:
         k = self.keys
         keys = [k.wait, k.prioritized, k.delayed, k.events, k.limited]
         return int(self.scripts("drain", keys, [limit, k.job_prefix, k.logs_prefix, self.max_len]))
+
+    def promote_all(self, limit: int) -> int:
+        k = self.keys
+        keys = [k.delayed, k.wait, k.prioritized, k.seq, k.marker, k.events]
+        return int(self.scripts("promote_all", keys, [limit, k.job_prefix, self.max_len]))
+
+    def retry_all(self, limit: int) -> int:
+        k = self.keys
+        keys = [k.failed, k.wait, k.prioritized, k.marker, k.seq, k.events]
+        return int(self.scripts("retry_all", keys, [limit, k.job_prefix, self.max_len]))
+
+    def obliterate(self, limit: int, force: bool) -> int:
+        """Delete up to ``limit`` jobs in any state; -2 when some are active and not ``force``."""
+        k = self.keys
+        keys = [k.wait, k.prioritized, k.delayed, k.limited, k.completed, k.failed, k.active]
+        args = [limit, k.job_prefix, k.logs_prefix, "1" if force else "0"]
+        return int(self.scripts("obliterate", keys, args))
 
     def set_paused(self, paused: bool) -> bool:
         k = self.keys

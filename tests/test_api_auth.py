@@ -35,7 +35,13 @@ MUTATING = {
     ("DELETE", "/queues/{queue}/rate-limit"): "admin",
 }
 #: Routes anyone may call: the login page and the login itself (the static files are mounts).
-PUBLIC = {("GET", "/login"), ("POST", "/auth/login"), ("GET", "/auth/session")}
+PUBLIC = {
+    ("GET", "/login"),
+    ("POST", "/auth/login"),
+    ("GET", "/auth/session"),
+    ("GET", "/health"),  # probes: orchestrators ask without credentials
+    ("GET", "/ready"),
+}
 ROLES = ("viewer", "operator", "admin")
 
 

@@ -76,16 +76,23 @@ def _new_user(email: str, user_id: int) -> dict[str, Any]:
     return _send(email, "new-user", f"New user #{int(user_id)}", {"user_id": int(user_id)})
 
 
+def _alert(email: str, subject: str, alert: dict[str, Any]) -> dict[str, Any]:
+    """An operations alert firing or resolved (queued by ``pipeline.alerts``)."""
+    return _send(email, "alert", subject, {"alert": alert})
+
+
 _OTHER_JOBS: dict[str, Callable[..., dict[str, Any]]] = {
     "reminder": _reminder,
     "newsletter": _newsletter,
     "new-user": _new_user,
+    "alert": _alert,
 }
 
 
 @actor(queue_name=QUEUE, catch_all=True, timeout=TIMEOUT_MS, **RETRY)
 def handle_other_email(**data: Any) -> dict[str, Any]:
-    """The queue's catch-all (the seed's ``@Process()``): reminders, newsletters, staff alerts, unknown names.
+    """The queue's catch-all (the seed's ``@Process()``): reminders, newsletters, staff notices,
+    operations alerts, unknown names.
 
     An unknown job name fails at once: completing it would hide a producer bug.
     """

@@ -2,9 +2,10 @@
 
 ``create_app()`` returns a FastAPI application; mount it in your own ASGI app or
 run it with ``pipeline api``.  Every route needs credentials (a bearer token, or a
-console session plus its CSRF token for changes) except the login page and the
-static files; roles are in :class:`~pipeline.api.auth.Role`.  Every error has one
-shape, described in :mod:`pipeline.api.problems`.
+console session plus its CSRF token for changes) except the login page, the
+static files and the probes ``/health`` and ``/ready``; roles are in
+:class:`~pipeline.api.auth.Role`.  Every error has one shape, described in
+:mod:`pipeline.api.problems`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 
 from pipeline import app as wiring
-from pipeline.api import jobs, live, pages, problems, queues, session
+from pipeline.api import alerts, jobs, live, pages, probes, problems, queues, session
 from pipeline.api.auth import Credentials, Role
 from pipeline.api.deps import UnknownQueueError
 from pipeline.api.security import CSRF_HEADER, SESSION_COOKIE, AuthConfig, require
@@ -47,6 +48,10 @@ def create_app(credentials: Credentials | None = None) -> FastAPI:
     app.include_router(queues.router, dependencies=viewer)
     app.include_router(jobs.router, dependencies=viewer)
     app.include_router(live.router, dependencies=viewer)
+    app.include_router(alerts.router, dependencies=viewer)
+    # Orchestrators probe without credentials; a Prometheus scrape takes a viewer token.
+    app.include_router(probes.router)
+    app.include_router(probes.metrics_router(viewer))
     pages.mount(app)
     problems.install(app)
     app.add_middleware(pages.SecurityHeaders)

@@ -7,17 +7,11 @@ from typing import Annotated
 from fastapi import Depends, Path
 
 from pipeline import app as wiring
-from pipeline.errors import PipelineError
+from pipeline.errors import UnknownQueueError
 from pipeline.keys import queues_set
 from pipeline.queue import Queue
 
-
-class UnknownQueueError(PipelineError):
-    """No job was ever added to, and no worker ever served, a queue of this name."""
-
-    def __init__(self, queue: str) -> None:
-        self.queue = queue
-        super().__init__(f"queue {queue!r} not found")
+__all__ = ["QueueDep", "UnknownQueueError", "get_queue", "known_queue_names", "queue_exists"]
 
 
 def known_queue_names() -> list[str]:

@@ -1,0 +1,1 @@
+"""Alert notifications: signed webhooks (the alert emails go through the email queue)."""

@@ -1,0 +1,35 @@
+--[[
+  promote_all: delayed -> waiting for up to `limit` delayed jobs, the soonest due
+  first (Bull's queue.promoteJobs()).  Called in a loop until it returns 0, so a
+  huge queue never blocks Redis long.
+
+  KEYS[1] delayed zset   KEYS[2] wait list   KEYS[3] prioritized zset   KEYS[4] priority seq
+  KEYS[5] marker list   KEYS[6] events stream
+
+  ARGV[1] limit   ARGV[2] job key prefix   ARGV[3] events max length
+
+  Returns: number of jobs promoted.
+  Events: "waiting" (prev = delayed) per job.
+]]
+--- @include "push_waiting"
+--- @include "pending_record"
+--- @include "wake"
+--- @include "emit"
+
+local ids = redis.call("ZRANGE", KEYS[1], 0, tonumber(ARGV[1]) - 1)
+for _, job_id in ipairs(ids) do
+  local job_key = ARGV[2] .. job_id
+  redis.call("ZREM", KEYS[1], job_id)
+  local kind = redis.call("TYPE", job_key)["ok"]
+  if kind == "string" then
+    redis.call("SETRANGE", job_key, 0, "w")
+  elseif kind == "hash" then
+    redis.call("HSET", job_key, "state", "waiting")
+  end
+  if kind ~= "none" then
+    push_waiting(KEYS[2], KEYS[3], KEYS[4], job_id, record_priority(job_key), false)
+    emit(KEYS[6], ARGV[3], "waiting", job_id, "prev", "delayed")
+  end
+end
+if #ids > 0 then wake(KEYS[5]) end
+return #ids

@@ -1,0 +1,245 @@
+"""``pipeline up``: the whole system as one process tree.
+
+A private Redis (persistent under the data directory, unless ``REDIS_URL`` or
+the parts name one), a Dramatiq worker for the domain actors, the repeat
+scheduler (which also evaluates alerts) and the API with the dashboard.  The
+children run in their own session so a Ctrl-C reaches only this supervisor,
+which then stops them in order: API and scheduler first, then the worker (which
+finishes or puts back the jobs it holds), Redis last (flushing its append-only
+file).  If any child dies, the others are stopped too.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.embedded import EmbeddedRedis, die_with_parent, ensure_redis
+from pipeline.errors import ConfigurationError
+from pipeline.settings import Settings
+
+#: Modules the worker of ``pipeline up`` loads: the domain actors, and the demo queue's.
+WORKER_MODULES = ["pipeline.actors", "pipeline.demo"]
+
+
+@dataclass
+class Child:
+    """One process of the tree."""
+
+    name: str
+    argv: list[str]
+    proc: subprocess.Popen[bytes] | None = None
+    stop_timeout: float = 15.0
+
+    def start(self, env: dict[str, str], quiet: bool) -> None:
+        self.proc = subprocess.Popen(
+            self.argv,
+            env=env,
+            stdout=subprocess.DEVNULL if quiet else None,
+            stderr=subprocess.DEVNULL if quiet else None,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=die_with_parent,
+        )
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(self.stop_timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+
+
+@dataclass
+class Options:
+    """What ``pipeline up`` was asked for."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    processes: int = 1
+    threads: int = 4
+    demo: bool = False
+    quiet: bool = False
+    data_dir: Path | None = None
+    announce: Callable[[str], None] = field(default=print)
+
+
+def build_children(options: Options) -> list[Child]:
+    python = sys.executable
+    return [
+        Child(
+            "worker",
+            [
+                python,
+                "-m",
+                "dramatiq",
+                *WORKER_MODULES,
+                "--processes",
+                str(options.processes),
+                "--threads",
+                str(options.threads),
+                # Past this, a running job stays active in Redis and comes back by stall recovery.
+                "--worker-shutdown-timeout",
+                "10000",
+            ],
+            stop_timeout=30.0,
+        ),
+        Child("scheduler", [python, "-m", "pipeline.cli", "scheduler"]),
+        Child(
+            "api",
+            [python, "-m", "pipeline.cli", "api", "--host", options.host, "--port", str(options.port)],
+        ),
+    ]
+
+
+def run(options: Options, stop: threading.Event | None = None) -> int:
+    """Bring the system up and keep it up until SIGINT/SIGTERM (or ``stop``); 0 on a clean stop."""
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
+    check_port_free(options.host, options.port)
+    settings = Settings.from_env()
+    data_dir = options.data_dir or Path(settings.data_dir)
+    settings, server = ensure_redis(settings, data_dir=data_dir / "redis")
+    say = options.announce
+    if server is not None:
+        say(f"Redis: private redis-server on {server.url}, data kept in {data_dir / 'redis'}/")
+    else:
+        say(f"Redis: {_safe(settings.resolved_redis_url())} (from the environment)")
+    login_env, hint = first_login(data_dir)
+    env = {
+        **os.environ,
+        **login_env,
+        "REDIS_URL": settings.resolved_redis_url(),
+        "PIPELINE_NAMESPACE": settings.namespace,
+        "PYTHONUNBUFFERED": "1",
+    }
+    children = build_children(options)
+    try:
+        for child in children:
+            child.start(env, options.quiet)
+        url = f"http://{_url_host(options.host)}:{options.port}/"
+        if not _wait_until_ready(url + "health", children, stop):
+            return _shutdown(children, server, say, failed=not stop.is_set())
+        if options.demo:
+            from pipeline.up_demo import seed
+
+            say(seed(settings))
+        say(f"Dashboard: {url}   API docs: {url}docs   metrics: {url}metrics")
+        say(hint)
+        say("Press Ctrl-C to stop everything.")
+        while not stop.wait(0.5):
+            dead = [c for c in children if not c.alive()]
+            if dead:
+                say(f"The {dead[0].name} process exited (code {dead[0].proc and dead[0].proc.returncode}).")
+                return _shutdown(children, server, say, failed=True)
+        return _shutdown(children, server, say, failed=False)
+    except BaseException:
+        _shutdown(children, server, say, failed=True)
+        raise
+
+
+#: Settings that configure the API's credentials; with any of them set, ``up`` adds none.
+CREDENTIAL_SETTINGS = ("PIPELINE_API_TOKENS", "PIPELINE_API_USERS", "PIPELINE_API_CREDENTIALS_FILE")
+
+
+def first_login(data_dir: Path) -> tuple[dict[str, str], str]:
+    """The API's credentials for ``up``, and the line telling the user how to log in.
+
+    With credentials configured, those are used.  Otherwise the first run makes an
+    ``admin`` user with a random password, keeps only its argon2 hash in
+    ``<data_dir>/api-credentials.toml`` (readable by its owner only) and shows the
+    password once; later runs reuse the file.  Deleting it makes a new password.
+    """
+    configured = [name for name in CREDENTIAL_SETTINGS if os.environ.get(name)]
+    if configured:
+        return {}, f"Login: the credentials of {', '.join(configured)}."
+    from pipeline.api.auth import hash_password
+
+    path = (data_dir / "api-credentials.toml").resolve()
+    env = {"PIPELINE_API_CREDENTIALS_FILE": str(path)}
+    if path.exists():
+        return env, (
+            f"Login: admin (password shown by the first run; delete {path} and restart for a new one)."
+        )
+    password = secrets.token_urlsafe(12)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(
+            "# Made by the first `pipeline up`; add [[users]] and [[tokens]] tables as needed.\n"
+            f'[[users]]\nname = "admin"\nrole = "admin"\npassword_hash = "{hash_password(password)}"\n'
+        )
+    return env, f"First login: admin / {password}  (shown once; only its hash is kept, in {path})"
+
+
+def _wait_until_ready(url: str, children: list[Child], stop: threading.Event, timeout: float = 60) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not stop.is_set():
+        if not all(c.alive() for c in children):
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=1) as reply:
+                if reply.status == 200:
+                    return True
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def _shutdown(
+    children: list[Child], server: EmbeddedRedis | None, say: Callable[[str], None], failed: bool
+) -> int:
+    say("Stopping: api, scheduler, then the worker (running jobs finish or go back to waiting)...")
+    for child in reversed(children):  # api, scheduler, worker
+        child.stop()
+    if server is not None:
+        server.stop()
+    say("Stopped." if not failed else "Stopped after an error (see the output above).")
+    return 1 if failed else 0
+
+
+def _url_host(host: str) -> str:
+    if host in ("0.0.0.0", ""):
+        return "127.0.0.1"
+    if ":" in host:
+        return f"[{host}]"
+    return host
+
+
+def _safe(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return url.replace(f":{parts.password}@", ":***@", 1) if parts.password else url
+
+
+def check_port_free(host: str, port: int) -> None:
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        # As uvicorn binds: a previous run's connections in TIME_WAIT do not make the port busy.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            raise ConfigurationError(
+                f"cannot serve the API on {host}:{port}: {exc.strerror} (pass --port)"
+            ) from None
