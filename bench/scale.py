@@ -33,18 +33,20 @@ class SlowLog:
     def __init__(self, client: redis.Redis, enabled: bool) -> None:
         self.client = client
         self.enabled = enabled
-        if enabled:
-            client.config_set("slowlog-log-slower-than", 0)
-            client.config_set("slowlog-max-len", 1_000_000)
 
     def reset(self) -> None:
+        """Start logging every command (only while an operation is measured: the log takes memory)."""
         if self.enabled:
+            self.client.config_set("slowlog-max-len", 1_000_000)
+            self.client.config_set("slowlog-log-slower-than", 0)
             self.client.slowlog_reset()
 
     def slowest(self) -> str:
         if not self.enabled:
             return "n/a (shared Redis)"
         entries = self.client.execute_command("SLOWLOG", "GET", -1)
+        self.client.config_set("slowlog-log-slower-than", 10_000)
+        self.client.slowlog_reset()
         worst: tuple[int, str] = (0, "")
         for entry in entries:
             duration, args = int(entry[2]), entry[3]

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from pipeline import app
+from pipeline.connection import describe
 from pipeline.embedded import ensure_redis
 from pipeline.settings import Settings
 
@@ -77,9 +78,9 @@ def demo(threads: int, timeout: float, verbose: bool) -> None:
     if server is not None:
         click.echo(f"No Redis configured: started a private redis-server at {server.url}")
     else:
-        click.echo(f"Using Redis at {settings.resolved_redis_url()}")
+        click.echo(f"Using Redis at {describe(settings)}")
     settings = settings.replace(namespace=f"{settings.namespace}-demo-{uuid.uuid4().hex[:8]}")
-    env = {**os.environ, "REDIS_URL": settings.resolved_redis_url(), "PIPELINE_NAMESPACE": settings.namespace}
+    env = {**os.environ, **settings.redis_env(), "PIPELINE_NAMESPACE": settings.namespace}
     worker = subprocess.Popen(
         [
             *(sys.executable, "-m", "dramatiq", "pipeline.demo"),
@@ -181,4 +182,29 @@ def scheduler() -> None:
     run_scheduler()
 
 
-COMMANDS = [up, demo, api, scheduler]
+@click.command("storage-init")
+def storage_init() -> None:
+    """Create the file store's bucket (S3) or directory (local) unless it exists; safe to rerun."""
+    from actors.storage import LocalStorage, S3Storage, storage_from_settings
+
+    settings = app.get_settings()
+    storage = storage_from_settings(settings)
+    if isinstance(storage, S3Storage):
+        created = storage.ensure_bucket()
+        where = storage.endpoint_url or "AWS S3"
+        click.echo(f"Bucket {storage.bucket!r} on {where}: " + ("created." if created else "already there."))
+    elif isinstance(storage, LocalStorage):
+        storage.root.mkdir(parents=True, exist_ok=True)
+        click.echo(f"Local storage directory {storage.root} is ready.")
+
+
+@click.command()
+def ping() -> None:
+    """Check that the configured Redis answers (exit 0), for health checks and scripts."""
+    from pipeline.connection import ping as ping_redis
+
+    ping_redis(app.get_client())
+    click.echo("Redis answers.")
+
+
+COMMANDS = [up, demo, api, hash_password, scheduler, storage_init, ping]

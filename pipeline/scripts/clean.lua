@@ -13,11 +13,20 @@
 --- @include "emit"
 
 local ids = redis.call("ZRANGEBYSCORE", KEYS[1], "-inf", ARGV[1], "LIMIT", 0, tonumber(ARGV[2]))
+-- Records and logs are deleted a few hundred keys per DEL, not one command per job.
+local doomed = {}
 for _, job_id in ipairs(ids) do
-  redis.call("DEL", ARGV[3] .. job_id, ARGV[4] .. job_id)
-  redis.call("ZREM", KEYS[1], job_id)
+  doomed[#doomed + 1] = ARGV[3] .. job_id
+  doomed[#doomed + 1] = ARGV[4] .. job_id
+  if #doomed >= 500 then
+    redis.call("DEL", unpack(doomed))
+    doomed = {}
+  end
 end
+if #doomed > 0 then redis.call("DEL", unpack(doomed)) end
 if #ids > 0 then
+  -- They are the set's lowest scores, so its first #ids ranks: one command, not one per job.
+  redis.call("ZREMRANGEBYRANK", KEYS[1], 0, #ids - 1)
   emit(KEYS[2], ARGV[5], "cleaned", "", "count", #ids, "state", ARGV[6])
 end
 return ids
