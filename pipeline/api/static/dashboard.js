@@ -294,7 +294,8 @@ function jobRows(queue, jobs) {
     const data = row.insertCell();
     data.appendChild(el("pre", JSON.stringify(j.data)));
     cell(row, j.state === "failed" ? j.failed_reason
-         : j.state === "delayed" ? "due " + when(j.delayed_until) : JSON.stringify(j.result));
+         : j.state === "delayed" ? "due " + when(j.delayed_until)
+         : j.state === "completed" ? JSON.stringify(j.result) : "—");
     jobButtons(row.insertCell(), queue, j);
   }
 }
