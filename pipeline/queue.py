@@ -11,7 +11,7 @@ from typing import Any, overload
 import redis
 
 from pipeline import app
-from pipeline.connection import translate_errors
+from pipeline.connection import follows_failovers, translate_errors
 from pipeline.encoding import encode_stored, new_job_id
 from pipeline.errors import InvalidJobError, JobNotFoundError, JobStateError, QueueBusyError
 from pipeline.job import Job, JobState
@@ -28,6 +28,7 @@ from pipeline.options import (
     validate_queue_name,
 )
 from pipeline.repeat import RepeatableJob, RepeatStore, add_repeatable, remove_repeatable
+from pipeline.replication import replicated_add
 from pipeline.settings import Settings
 from pipeline.store import STATES, Entry, QueueStore, now_ms, pair_codes
 
@@ -51,10 +52,25 @@ class Queue:
         client: redis.Redis | None = None,
         settings: Settings | None = None,
         limiter: Mapping[str, Any] | None = None,
+        wait_replicas: int | None = None,
+        wait_timeout_ms: int | None = None,
     ) -> None:
+        """``wait_replicas`` (default ``PIPELINE_WAIT_REPLICAS``, 0) is how many replicas every
+        ``add()`` of this queue waits for, up to ``wait_timeout_ms`` (``PIPELINE_WAIT_TIMEOUT_MS``);
+        see :meth:`add`."""
         self.name = validate_queue_name(name)
         self.settings = settings or app.get_settings()
         self.client = client or (app.get_client() if settings is None else _client_for(settings))
+        self.wait_replicas = _count(
+            self.settings.wait_replicas if wait_replicas is None else wait_replicas, "wait_replicas", name
+        )
+        self.wait_timeout_ms = _count(
+            self.settings.wait_timeout_ms if wait_timeout_ms is None else wait_timeout_ms,
+            "wait_timeout_ms",
+            name,
+            minimum=1,
+        )
+        self._plain_adds = follows_failovers(self.client)
         self.store = QueueStore(
             self.client,
             app.scripts_for(self.client),
@@ -74,16 +90,34 @@ class Queue:
 
     @overload
     def add(
-        self, name: str, data: Mapping[str, Any] | None = None, *, repeat: None = None, **opts: Any
+        self,
+        name: str,
+        data: Mapping[str, Any] | None = None,
+        *,
+        repeat: None = None,
+        wait_replicas: int | None = None,
+        **opts: Any,
     ) -> Job: ...
 
     @overload
     def add(
-        self, name: str, data: Mapping[str, Any] | None = None, *, repeat: Mapping[str, Any], **opts: Any
+        self,
+        name: str,
+        data: Mapping[str, Any] | None = None,
+        *,
+        repeat: Mapping[str, Any],
+        wait_replicas: int | None = None,
+        **opts: Any,
     ) -> Job | None: ...
 
     def add(
-        self, name: str, data: Mapping[str, Any] | None = None, *, repeat: Any = None, **opts: Any
+        self,
+        name: str,
+        data: Mapping[str, Any] | None = None,
+        *,
+        repeat: Any = None,
+        wait_replicas: int | None = None,
+        **opts: Any,
     ) -> Job | None:
         """Add one job; returns it (or the existing job when ``job_id`` is taken).
 
@@ -93,15 +127,27 @@ class Queue:
         a delayed job with the id ``repeat:<id>:<fire ms>``.  Adding the same repeat
         again updates it.  Returns ``None`` when the repeat has nothing left to run
         (its ``limit`` or ``end_date`` reached).  See :mod:`pipeline.repeat`.
+
+        ``wait_replicas=N`` (default: the queue's) returns only once N replicas of the
+        master hold the job (Redis ``WAIT``), so it survives the master's loss; if fewer
+        confirm within the queue's ``wait_timeout_ms``, :class:`ReplicationTimeoutError`
+        is raised (the job *is* on the master: adding it again with its id is safe).
         """
         if repeat is not None:
             return add_repeatable(self, name, data, {**opts, "repeat": repeat})
         job, entry = self._prepare(name, data, opts)
-        code, job_id = self._send([entry])[0]
+        if wait_replicas is not None:
+            wait_replicas = _count(wait_replicas, "wait_replicas", self.name)
+        code, job_id = self._send([entry], wait_replicas)[0]
         return job if code == 1 else self._existing(job_id)
 
-    def add_bulk(self, jobs: Iterable[Mapping[str, Any]]) -> list[Job]:
-        """Add many jobs in one round trip.  Every job is checked before any is added."""
+    def add_bulk(self, jobs: Iterable[Mapping[str, Any]], *, wait_replicas: int | None = None) -> list[Job]:
+        """Add many jobs in one round trip.  Every job is checked before any is added.
+
+        ``wait_replicas`` as in :meth:`add`, for the whole batch.
+        """
+        if wait_replicas is not None:
+            wait_replicas = _count(wait_replicas, "wait_replicas", self.name)
         prepared: list[tuple[Job, Entry]] = []
         for index, spec in enumerate(jobs):
             if not isinstance(spec, Mapping):
@@ -122,7 +168,7 @@ class Queue:
                 ) from None
         if not prepared:
             return []
-        outcomes = self._send([entry for _, entry in prepared])
+        outcomes = self._send([entry for _, entry in prepared], wait_replicas)
         return [
             job if code == 1 else self._existing(job_id)
             for (job, _), (code, job_id) in zip(prepared, outcomes, strict=True)
@@ -175,9 +221,25 @@ class Queue:
         return job, entry
 
     @translate_errors
-    def _send(self, entries: Sequence[Entry]) -> list[tuple[int, str]]:
-        if self._registered and len(entries) <= 1000:
+    def _send(self, entries: Sequence[Entry], wait_replicas: int | None = None) -> list[tuple[int, str]]:
+        """Add ``entries``; ``wait_replicas`` ``None`` takes the queue's default (``actor.send`` too)."""
+        if wait_replicas is None:
+            wait_replicas = self.wait_replicas
+        if self._registered and not wait_replicas and len(entries) <= 1000:
             return self.store.add(entries)
+        if not self._registered and (self._plain_adds or wait_replicas):
+            # The set of queue names may live on another cluster node than the queue.
+            self.client.sadd(queues_set(self.settings.namespace), self.name)
+            self._registered = True
+        if wait_replicas:
+            return replicated_add(self.store, entries, wait_replicas, self.wait_timeout_ms)
+        if self._plain_adds:
+            # A pipeline cannot reload a script a new master lacks (a promoted replica has none,
+            # and a cluster pipeline never reloads); plain calls reload it and follow MOVED/ASK.
+            outcomes: list[tuple[int, str]] = []
+            for start in range(0, len(entries), 1000):
+                outcomes += self.store.add(entries[start : start + 1000])
+            return outcomes
         pipe = self.client.pipeline(transaction=False)
         if not self._registered:
             pipe.sadd(queues_set(self.settings.namespace), self.name)
@@ -186,7 +248,7 @@ class Queue:
             self.store.scripts("add", keys, args, client=pipe)
         replies = pipe.execute()
         self._registered = True
-        outcomes: list[tuple[int, str]] = []
+        outcomes = []
         for reply in replies[-((len(entries) + 999) // 1000) :]:
             outcomes += pair_codes(reply)
         return outcomes
@@ -524,6 +586,12 @@ class Queue:
         return remove_repeatable(self, key)
 
 
+def _count(value: Any, name: str, queue: str, minimum: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise InvalidJobError(f"{name} must be an int >= {minimum}, got {value!r}", queue=queue, field=name)
+    return value
+
+
 def _states(states: str | Sequence[str] | None) -> list[str]:
     if states is None:
         return list(STATES)
@@ -568,10 +636,17 @@ _clients: dict[str, redis.Redis] = {}
 
 
 def _client_for(settings: Settings) -> redis.Redis:
-    url = settings.resolved_redis_url()
-    client = _clients.get(url)
+    target = repr(
+        (
+            settings.resolved_redis_url(),
+            settings.redis_sentinels,
+            settings.redis_sentinel_master,
+            settings.redis_cluster_nodes,
+        )
+    )
+    client = _clients.get(target)
     if client is None:
         from pipeline.connection import make_client
 
-        client = _clients[url] = make_client(settings)
+        client = _clients[target] = make_client(settings)
     return client

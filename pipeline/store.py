@@ -15,6 +15,7 @@ from typing import Any, NamedTuple, cast
 
 import redis
 
+from pipeline.connection import node_client
 from pipeline.keys import QueueKeys
 from pipeline.scripts import Scripts
 
@@ -406,8 +407,9 @@ class QueueStore:
         return int(self.scripts("reschedule", keys, [job_id, delay_ms, self.max_len]))
 
     def redis_ms(self) -> int:
-        """Redis's clock in epoch ms (the clock finished jobs are scored on)."""
-        seconds, micros = self.client.time()
+        """Redis's clock in epoch ms (the clock finished jobs are scored on): the clock of the
+        server holding this queue, which in a cluster may not be the one a keyless command reaches."""
+        seconds, micros = node_client(self.client, self.keys.wait).time()
         return int(seconds) * 1000 + int(micros) // 1000
 
     def finish_clock(self) -> float:
@@ -456,7 +458,8 @@ class QueueStore:
     def records(self, job_ids: Sequence[str]) -> list[dict[str, str] | None]:
         if not job_ids:
             return []
-        raw = self.scripts("get_jobs", [], [self.keys.job_prefix, *job_ids])
+        prefix = self.keys.job_prefix
+        raw = self.scripts("get_jobs", [prefix + job_id for job_id in job_ids], [])
         out: list[dict[str, str] | None] = []
         for flat in raw:
             if not flat:
