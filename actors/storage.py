@@ -120,7 +120,10 @@ class S3Storage:
     """One bucket of an S3-compatible server, through boto3.
 
     Credentials come from boto3's usual chain (``AWS_ACCESS_KEY_ID`` /
-    ``AWS_SECRET_ACCESS_KEY``, profiles, instance roles).
+    ``AWS_SECRET_ACCESS_KEY``, profiles, instance roles).  ``public_endpoint_url``
+    is the address browsers reach the server at, when it differs from the one
+    the workers use (``http://minio:9000`` inside a compose network): presigned
+    URLs are signed for it, since the host is part of what is signed.
     """
 
     def __init__(
@@ -131,9 +134,12 @@ class S3Storage:
         region: str = "us-east-1",
         transfer: TransferConfig | None = None,
         client: S3Client | None = None,
+        public_endpoint_url: str | None = None,
     ) -> None:
         self.bucket = bucket
         self.endpoint_url = endpoint_url or None
+        self.public_endpoint_url = public_endpoint_url or None
+        self._presigner: S3Client | None = None
         self.region = region
         self.transfer = transfer or TransferConfig(multipart_threshold=8 << 20, multipart_chunksize=8 << 20)
         self._client = client
@@ -144,13 +150,52 @@ class S3Storage:
         """The boto3 client, built on first use (boto3 clients are thread-safe once built)."""
         with self._lock:
             if self._client is None:
-                self._client = boto3.client(
-                    "s3",
-                    endpoint_url=self.endpoint_url,
-                    region_name=self.region,
-                    config=Config(signature_version="s3v4", retries={"mode": "standard"}),
-                )
+                self._client = self._build(self.endpoint_url)
             return self._client
+
+    @property
+    def presigner(self) -> S3Client:
+        """The client that signs URLs: for the public endpoint when there is one."""
+        if self.public_endpoint_url is None or self.public_endpoint_url == self.endpoint_url:
+            return self.client
+        with self._lock:
+            if self._presigner is None:
+                self._presigner = self._build(self.public_endpoint_url)
+            return self._presigner
+
+    def _build(self, endpoint_url: str | None) -> S3Client:
+        return boto3.client(
+            "s3",
+            endpoint_url=endpoint_url,
+            region_name=self.region,
+            config=Config(signature_version="s3v4", retries={"mode": "standard"}),
+        )
+
+    def ensure_bucket(self) -> bool:
+        """Create the bucket unless it exists; whether it was created (safe to run again)."""
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+            return False
+        except ClientError as exc:
+            if _code(exc) not in {"404", "NoSuchBucket", "NotFound"}:
+                raise StorageError(self.bucket, _describe(exc)) from exc
+        except BotoCoreError as exc:
+            raise StorageError(self.bucket, _describe(exc)) from exc
+        try:
+            if self.region == "us-east-1":
+                self.client.create_bucket(Bucket=self.bucket)
+            else:
+                self.client.create_bucket(
+                    Bucket=self.bucket,
+                    CreateBucketConfiguration={"LocationConstraint": self.region},  # type: ignore[typeddict-item]
+                )
+        except ClientError as exc:
+            if _code(exc) in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
+                return False
+            raise StorageError(self.bucket, _describe(exc)) from exc
+        except BotoCoreError as exc:
+            raise StorageError(self.bucket, _describe(exc)) from exc
+        return True
 
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
         self.put_file(key, io.BytesIO(data), content_type)
@@ -189,7 +234,7 @@ class S3Storage:
 
     def url(self, key: str, expires_s: int = 3600) -> str:
         validate_key(key)
-        return self.client.generate_presigned_url(
+        return self.presigner.generate_presigned_url(
             "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_s
         )
 
@@ -209,5 +254,10 @@ def _describe(exc: Exception) -> str:
 def storage_from_settings(settings: Settings) -> Storage:
     """The store the settings name (``STORAGE_BACKEND``), one per distinct settings."""
     if settings.storage_backend == "s3":
-        return S3Storage(settings.s3_bucket, endpoint_url=settings.s3_endpoint_url, region=settings.s3_region)
+        return S3Storage(
+            settings.s3_bucket,
+            endpoint_url=settings.s3_endpoint_url,
+            region=settings.s3_region,
+            public_endpoint_url=settings.s3_public_endpoint_url,
+        )
     return LocalStorage(settings.storage_dir)

@@ -105,5 +105,5 @@ def progress_bar(label: str, total: int | None) -> Iterator[Callable[[int], None
                 next_report += 0.1
 
     yield advance
-    if not total or done < total:
+    if done and (not total or done < total):
         console.print(f"{label}: {done} done", highlight=False)

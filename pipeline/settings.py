@@ -76,7 +76,8 @@ class Settings:
         smtp_*: outgoing mail server; ``mail_from`` the sender address.
         staff_emails: who is emailed when a user registers (``STAFF_EMAILS``, comma-separated).
         storage_backend: ``local`` (files under ``storage_dir``) or ``s3``.
-        s3_*: bucket, endpoint (any S3-compatible server) and region.
+        s3_*: bucket, endpoint (any S3-compatible server), region, and the public endpoint
+            presigned URLs are signed for (``S3_PUBLIC_ENDPOINT_URL``, default: the endpoint).
         database_url: SQLAlchemy URL of the campaign database.
         api_tokens: bearer tokens of the API (``PIPELINE_API_TOKENS``): entries
             ``name:role:token`` separated by whitespace or ``;``.
@@ -127,6 +128,7 @@ class Settings:
     storage_dir: str = "var/storage"
     s3_bucket: str = "pipeline"
     s3_endpoint_url: str = ""
+    s3_public_endpoint_url: str = ""
     s3_region: str = "us-east-1"
     s3_presign_expiry_s: int = 3600
     database_url: str = "sqlite:///var/pipeline.db"
@@ -182,6 +184,7 @@ class Settings:
             storage_dir=_env_str("STORAGE_DIR", "var/storage"),
             s3_bucket=_env_str("S3_BUCKET", "pipeline"),
             s3_endpoint_url=_env_str("S3_ENDPOINT_URL"),
+            s3_public_endpoint_url=_env_str("S3_PUBLIC_ENDPOINT_URL"),
             s3_region=_env_str("S3_REGION", _env_str("AWS_DEFAULT_REGION", "us-east-1")),
             s3_presign_expiry_s=_env_int("S3_PRESIGN_EXPIRY_S", 3600, minimum=1),
             database_url=_env_str("DATABASE_URL", "sqlite:///var/pipeline.db"),

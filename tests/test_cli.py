@@ -243,3 +243,11 @@ def test_events_prints_past_events_and_follows_new_ones(run, make_queue):
     assert followed.exit_code == 0
     shown = [json.loads(line)["job_id"] for line in followed.output.splitlines()]
     assert shown.count(added[0]) == 1
+
+
+def test_hash_password_prints_an_argon2_hash_of_a_piped_password():
+    from argon2 import PasswordHasher
+
+    result = CliRunner().invoke(cli, ["hash-password"], input="correct horse\n")
+    assert result.exit_code == 0 and result.output.startswith("$argon2")
+    assert PasswordHasher().verify(result.output.strip(), "correct horse")
