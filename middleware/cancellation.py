@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import dramatiq
-import redis
 from dramatiq.middleware import Middleware, SkipMessage
 from dramatiq.threading import raise_thread_exception
 
 from pipeline.broker import PipelineBroker
+from pipeline.connection import REDIS_ERRORS, UNAVAILABLE_ERRORS
 from pipeline.consumer import JobMessage
 from pipeline.errors import UnrecoverableError
 
@@ -116,10 +116,10 @@ class Cancellation(Middleware):
                 for queue_name, job_id in waiting:
                     pipe.hget(broker.store(queue_name).keys.job(job_id), "cancelled")
                 replies = pipe.execute()
-            except (redis.ConnectionError, redis.TimeoutError) as exc:
+            except UNAVAILABLE_ERRORS as exc:
                 broker.connection_watch.failed(exc, "checking for cancelled jobs")
                 continue
-            except redis.RedisError:
+            except REDIS_ERRORS:
                 self.logger.warning("Could not check for cancelled jobs.", exc_info=True)
                 continue
             reasons = replies[: len(running)]

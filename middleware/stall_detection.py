@@ -34,10 +34,10 @@ import uuid
 from typing import Any
 
 import dramatiq
-import redis
 from dramatiq.middleware import Middleware
 
 from pipeline.broker import PipelineBroker
+from pipeline.connection import REDIS_ERRORS, UNAVAILABLE_ERRORS
 from pipeline.listeners import dispatch, has_listeners
 
 
@@ -85,9 +85,9 @@ class StallDetection(Middleware):
                     next_sweep = now + sweep_every
                     self.sweep(broker)
                 broker.connection_watch.ok()
-            except (redis.ConnectionError, redis.TimeoutError) as exc:
+            except UNAVAILABLE_ERRORS as exc:
                 broker.connection_watch.failed(exc, "lock renewal")
-            except redis.RedisError:
+            except REDIS_ERRORS:
                 self.logger.warning("Lock renewal or stall sweep failed; retrying.", exc_info=True)
 
     def _queues(self, broker: PipelineBroker) -> list[str]:

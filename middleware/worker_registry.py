@@ -12,11 +12,10 @@ import uuid
 from typing import Any
 
 import dramatiq
-import redis
 from dramatiq.middleware import Middleware
 
 from pipeline.broker import PipelineBroker
-from pipeline.connection import ping
+from pipeline.connection import REDIS_ERRORS, UNAVAILABLE_ERRORS, ping
 from pipeline.keys import queues_set
 
 
@@ -47,7 +46,7 @@ class WorkerRegistry(Middleware):
             try:
                 for queue_name in self._queues(broker, worker):
                     broker.client.hdel(broker.store(queue_name).keys.workers, self.worker_id)
-            except redis.RedisError:
+            except REDIS_ERRORS:
                 pass
 
     @staticmethod
@@ -78,9 +77,9 @@ class WorkerRegistry(Middleware):
                     pipe.hset(broker.store(queue_name).keys.workers, self.worker_id, entry)
                 pipe.execute()
                 broker.connection_watch.ok()
-            except (redis.ConnectionError, redis.TimeoutError) as exc:
+            except UNAVAILABLE_ERRORS as exc:
                 broker.connection_watch.failed(exc, "worker heartbeat")
-            except redis.RedisError:
+            except REDIS_ERRORS:
                 self.logger.warning("Worker heartbeat failed; retrying.", exc_info=True)
             if self._stop.wait(period_s):
                 return

@@ -16,7 +16,7 @@ import click
 import redis
 
 from pipeline import app
-from pipeline.connection import address_of, reason_of, setting_of
+from pipeline.connection import UNAVAILABLE_ERRORS, address_of, reason_of, setting_of
 from pipeline.errors import PipelineError, RedisUnavailableError
 from pipeline.settings import Settings
 
@@ -33,7 +33,7 @@ class PipelineGroup(click.Group):
             return super().invoke(ctx)
         except PipelineError as exc:
             raise CommandError(str(exc)) from None
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
+        except UNAVAILABLE_ERRORS as exc:
             client = app.get_client()
             raise CommandError(
                 str(RedisUnavailableError(address_of(client), reason_of(exc), setting_of(client)))
@@ -79,9 +79,9 @@ def cli(redis_url: str | None, namespace: str | None) -> None:
 
 
 def _register() -> None:
-    from pipeline import cli_alerts, cli_ops, cli_run
+    from pipeline import cli_alerts, cli_dev, cli_ops, cli_run
 
-    for module in (cli_run, cli_ops, cli_alerts):
+    for module in (cli_run, cli_ops, cli_alerts, cli_dev):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from pipeline import app
+from pipeline.connection import describe
 from pipeline.embedded import ensure_redis
 from pipeline.settings import Settings
 
@@ -77,9 +78,9 @@ def demo(threads: int, timeout: float, verbose: bool) -> None:
     if server is not None:
         click.echo(f"No Redis configured: started a private redis-server at {server.url}")
     else:
-        click.echo(f"Using Redis at {settings.resolved_redis_url()}")
+        click.echo(f"Using Redis at {describe(settings)}")
     settings = settings.replace(namespace=f"{settings.namespace}-demo-{uuid.uuid4().hex[:8]}")
-    env = {**os.environ, "REDIS_URL": settings.resolved_redis_url(), "PIPELINE_NAMESPACE": settings.namespace}
+    env = {**os.environ, **settings.redis_env(), "PIPELINE_NAMESPACE": settings.namespace}
     worker = subprocess.Popen(
         [
             *(sys.executable, "-m", "dramatiq", "pipeline.demo"),

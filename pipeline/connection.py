@@ -2,20 +2,48 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar, cast
 from urllib.parse import urlsplit
 
 import redis
 from redis.backoff import ExponentialBackoff
+from redis.cluster import ClusterNode, RedisCluster
+from redis.exceptions import (
+    AskError,
+    ClusterError,
+    ReadOnlyError,
+    RedisClusterException,
+    RedisClusterUnreachableError,
+    SlotNotCoveredError,
+    TryAgainError,
+)
 from redis.retry import Retry
+from redis.sentinel import Sentinel, SentinelConnectionPool
 
 from pipeline.errors import ConfigurationError, RedisUnavailableError
-from pipeline.settings import Settings
+from pipeline.settings import Settings, format_addresses
 
 #: URL schemes redis-py connects with.
 SCHEMES = ("redis", "rediss", "unix")
+
+#: Errors of a Redis out of reach for now: a lost connection, a failover (the old master read-only,
+#: a slot without a master) or a resharding the client could not follow within its retries.
+UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
+    redis.ConnectionError,
+    redis.TimeoutError,
+    ReadOnlyError,
+    ClusterError,
+    AskError,
+    TryAgainError,
+    SlotNotCoveredError,
+    RedisClusterUnreachableError,
+)
+PING_ERRORS: tuple[type[Exception], ...] = (*UNAVAILABLE_ERRORS, OSError)
+#: Every error a Redis command may raise (the cluster client's own are no ``RedisError``).
+REDIS_ERRORS: tuple[type[Exception], ...] = (redis.RedisError, RedisClusterException)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -31,6 +59,10 @@ def redis_address(url: str) -> str:
 
 def setting_name(settings: Settings) -> str:
     """Which setting the Redis address came from, for messages."""
+    if settings.redis_mode == "cluster":
+        return "REDIS_CLUSTER_NODES"
+    if settings.redis_mode == "sentinel":
+        return "REDIS_SENTINELS"
     if settings.redis_url:
         return "REDIS_URL"
     if settings.redis_explicit:
@@ -62,19 +94,28 @@ def _without_password(url: str) -> str:
 
 
 def make_client(settings: Settings) -> redis.Redis:
-    """A client for the configured Redis; it connects on first use."""
-    setting = setting_name(settings)
-    url = check_url(settings.resolved_redis_url(), setting)
-    # A few quick retries hide a dropped connection; redis-py's default (ten, backing off for
-    # seconds) would hold every call, and a worker's shutdown, for a minute while Redis is down.
-    client = redis.Redis.from_url(
-        url,
-        socket_keepalive=True,
-        health_check_interval=30,
-        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 3),
-    )
-    client.pipeline_address = redis_address(url)  # type: ignore[attr-defined]
-    client.pipeline_setting = setting  # type: ignore[attr-defined]
+    """A client for the configured Redis (one node, a Sentinel set or a cluster); it connects on first use.
+
+    A cluster client speaks the same commands as a single node's, so it is handed out
+    as a ``redis.Redis``: every key of one queue lives in one slot, and the few places
+    that need a node's own connection ask :func:`node_pool`.
+    """
+    if settings.redis_mode == "cluster":
+        client = _cluster_client(settings)
+    elif settings.redis_mode == "sentinel":
+        client = _sentinel_client(settings)
+    else:
+        url = check_url(settings.resolved_redis_url(), setting_name(settings))
+        # A few quick retries hide a dropped connection; redis-py's default (ten, backing off for
+        # seconds) would hold every call, and a worker's shutdown, for a minute while Redis is down.
+        client = redis.Redis.from_url(
+            url,
+            socket_keepalive=True,
+            health_check_interval=30,
+            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 3),
+        )
+    client.pipeline_address = describe(settings)  # type: ignore[attr-defined]
+    client.pipeline_setting = setting_name(settings)  # type: ignore[attr-defined]
     return client
 
 
@@ -83,10 +124,95 @@ def setting_of(client: redis.Redis) -> str:
     return setting if isinstance(setting, str) else ""
 
 
+def describe(settings: Settings) -> str:
+    """Where these settings point, for messages (never a password)."""
+    if settings.redis_mode == "cluster":
+        return f"cluster {format_addresses(settings.redis_cluster_nodes)}"
+    if settings.redis_mode == "sentinel":
+        sentinels = format_addresses(settings.redis_sentinels)
+        return f"Sentinel master {settings.redis_sentinel_master!r} via {sentinels}"
+    return redis_address(settings.resolved_redis_url())
+
+
+#: How a Sentinel-managed client rides out a failover: a command that finds the master gone
+#: asks the Sentinels again and retries for about 3 s before the error reaches the caller.
+FAILOVER_RETRY = Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=9)
+
+
+def _sentinel_client(settings: Settings) -> redis.Redis:
+    tls: dict[str, Any] = {"ssl": True} if settings.redis_tls else {}
+    sentinel_kwargs: dict[str, Any] = {"socket_timeout": 1.0, "socket_connect_timeout": 1.0, **tls}
+    if settings.redis_sentinel_password:
+        sentinel_kwargs["password"] = settings.redis_sentinel_password
+    sentinel = Sentinel(list(settings.redis_sentinels), sentinel_kwargs=sentinel_kwargs)
+    master_kwargs: dict[str, Any] = {
+        "password": settings.redis_password or None,
+        "db": settings.redis_db,
+        "socket_keepalive": True,
+        "health_check_interval": 30,
+        "retry": FAILOVER_RETRY,
+        "retry_on_error": [redis.ConnectionError, redis.TimeoutError],
+        **tls,
+    }
+    return cast(redis.Redis, sentinel.master_for(settings.redis_sentinel_master, **master_kwargs))
+
+
+def _cluster_client(settings: Settings) -> redis.Redis:
+    cluster = RedisCluster(
+        startup_nodes=[ClusterNode(host, port) for host, port in settings.redis_cluster_nodes],
+        password=settings.redis_password or None,
+        ssl=settings.redis_tls,
+        socket_keepalive=True,
+        # The cluster client retries a command after MOVED, ASK or a lost node, refreshing its
+        # slot map in between; this spreads the retries over a replica's promotion.
+        retry=FAILOVER_RETRY,
+    )
+    return cast(redis.Redis, cluster)
+
+
+def is_cluster(client: object) -> bool:
+    return isinstance(client, RedisCluster)
+
+
+def follows_failovers(client: redis.Redis) -> bool:
+    """Whether ``client`` may find itself on another server mid-call (a Sentinel set or a cluster).
+
+    Such a client must not send scripts in a pipeline: redis-py loads them before the
+    pipeline runs, and a retry on the new master would find them missing.
+    """
+    return isinstance(client, RedisCluster) or isinstance(client.connection_pool, SentinelConnectionPool)
+
+
+def node_pool(client: redis.Redis, key: str) -> redis.ConnectionPool:
+    """The connection pool of the server that holds ``key`` (as the client last knew it)."""
+    if isinstance(client, RedisCluster):
+        node = client.get_node_from_key(key)
+        return cast(redis.Redis, node.redis_connection).connection_pool
+    return client.connection_pool
+
+
+def node_client(client: redis.Redis, key: str) -> redis.Redis:
+    """A client of the one server that holds ``key``: for commands that must share a connection
+    with the write before them (``WAIT``), which a cluster client would send anywhere."""
+    if isinstance(client, RedisCluster):
+        return cast(redis.Redis, client.get_node_from_key(key).redis_connection)
+    return client
+
+
+def refresh_topology(client: redis.Redis) -> None:
+    """After ``MOVED``/``ASK`` or a lost node seen outside the cluster client: learn the slot map again."""
+    if isinstance(client, RedisCluster):
+        # Best effort: a node that cannot be asked now is asked again at the next command.
+        with contextlib.suppress(*REDIS_ERRORS):
+            client.nodes_manager.initialize()
+
+
 def address_of(client: redis.Redis) -> str:
     address = getattr(client, "pipeline_address", None)
     if isinstance(address, str):
         return address
+    if isinstance(client, RedisCluster):
+        return "cluster " + ",".join(node.name for node in client.get_nodes())
     kwargs = client.connection_pool.connection_kwargs
     return f"{kwargs.get('host', '127.0.0.1')}:{kwargs.get('port', 6379)}"
 
@@ -95,7 +221,7 @@ def ping(client: redis.Redis) -> None:
     """Check that Redis answers; raise :class:`RedisUnavailableError` naming the address if not."""
     try:
         client.ping()
-    except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+    except PING_ERRORS as exc:
         raise RedisUnavailableError(address_of(client), reason_of(exc), setting_of(client)) from None
 
 
@@ -127,10 +253,11 @@ def translate_errors(method: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return method(*args, **kwargs)
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
+        except UNAVAILABLE_ERRORS as exc:
             client = getattr(args[0], "client", None) if args else None
-            if isinstance(client, redis.Redis):
-                raise RedisUnavailableError(address_of(client), reason_of(exc), setting_of(client)) from None
+            if isinstance(client, redis.Redis | RedisCluster):
+                known = cast(redis.Redis, client)
+                raise RedisUnavailableError(address_of(known), reason_of(exc), setting_of(known)) from None
             raise RedisUnavailableError("the configured address", reason_of(exc)) from None
 
     return wrapper

@@ -26,7 +26,9 @@ from dramatiq.errors import ActorNotFound
 from dramatiq.logging import get_logger
 from dramatiq.message import Message
 from dramatiq.middleware import SkipMessage, TimeLimitExceeded
+from redis.exceptions import AskError, MovedError
 
+from pipeline.connection import REDIS_ERRORS, UNAVAILABLE_ERRORS, node_pool
 from pipeline.encoding import decode_message
 from pipeline.errors import UnknownJobNameError, UnreadableJobError
 from pipeline.job import Job, JobState
@@ -192,7 +194,10 @@ class JobConsumer(Consumer):
                     wait_s = min(wait_s, max(due_in, 1) / 1000)
                 # The inbox is read even when not registered: a job handed just before the
                 # registration ended is already this consumer's.
-                got = self.store.wait_for_work(wait_s, self.idle_member, self._own_connection())
+                try:
+                    got = self.store.wait_for_work(wait_s, self.idle_member, self._own_connection())
+                except AskError as moved:
+                    got = self._slot_moved(moved)
                 if isinstance(got, Fetched):
                     self.registered = False  # the handoff took this consumer off the idle set
                     if self.queue_name in self.broker.locally_paused:
@@ -206,13 +211,14 @@ class JobConsumer(Consumer):
                     return None
                 # Rung: fetch again right away rather than going round the consumer thread's loop.
             return None
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
+        except UNAVAILABLE_ERRORS as exc:
             # Not raised to Dramatiq: its consumer thread would log a traceback and rebuild the
             # consumer every few seconds for nothing.  The jobs held stay held meanwhile.
             self.broker.connection_watch.failed(exc, f"consumer of queue {self.queue_name!r}")
             self.registered = False
-            if self._wait_connection is not None:
-                self._wait_connection.disconnect()
+            # Blocked again on a new connection, to the server holding the queue by then (after a
+            # failover, the promoted replica).
+            self._drop_wait_connection()
             time.sleep(min(self.timeout / 1000, RECONNECT_PAUSE_S))
             return None
 
@@ -254,9 +260,26 @@ class JobConsumer(Consumer):
     def _own_connection(self) -> redis.Connection:
         """The connection this consumer blocks on: its own, outside the client's pool."""
         if self._wait_connection is None:
-            pool = self.store.client.connection_pool
+            pool = node_pool(self.store.client, self.store.keys.marker)
             self._wait_connection = pool.connection_class(**pool.connection_kwargs)
+        # Connected here, not by the send: a Sentinel-managed connection asks the Sentinels for
+        # the master only in connect() (a send alone would go to its last or default address).
+        self._wait_connection.connect()
         return self._wait_connection
+
+    def _slot_moved(self, redirect: AskError) -> bool:
+        """The queue's cluster slot moved (MOVED) or is moving (ASK) to another master: block there
+        from now on.  The fetch that follows goes through the cluster client, which follows the
+        redirect and learns the new owner; a job handed to the inbox meanwhile moves with it."""
+        self._drop_wait_connection()
+        if not isinstance(redirect, MovedError):
+            time.sleep(0.05)  # keys are migrating: let the move finish rather than spin
+        return True
+
+    def _drop_wait_connection(self) -> None:
+        if self._wait_connection is not None:
+            self._wait_connection.disconnect()
+            self._wait_connection = None
 
     def _leave_idle(self) -> None:
         """Stop taking direct handoffs; anything already handed over goes back to waiting."""
@@ -299,7 +322,7 @@ class JobConsumer(Consumer):
                     report(message)
                     self.broker.connection_watch.ok()
                     return
-                except (redis.ConnectionError, redis.TimeoutError) as exc:
+                except UNAVAILABLE_ERRORS as exc:
                     self.broker.connection_watch.failed(
                         exc, f"recording the outcome of job {message.job_id!r}"
                     )
@@ -377,7 +400,7 @@ class JobConsumer(Consumer):
                 self.store.requeue(pairs, self.idle_member)
             elif pairs:
                 self.store.requeue(pairs)
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
+        except UNAVAILABLE_ERRORS as exc:
             # They are no longer held here: stall recovery returns them (they never started).
             self.broker.connection_watch.failed(exc, f"putting back {len(pairs)} unstarted jobs")
         self.capacity.set()
@@ -389,7 +412,7 @@ class JobConsumer(Consumer):
         try:
             # Also ends the idle registration and returns anything handed to the inbox meanwhile.
             self.requeue(cached)
-        except redis.RedisError as exc:
+        except REDIS_ERRORS as exc:
             self.logger.warning("Could not put back %d unstarted jobs: %s.", len(cached), exc)
         if self._wait_connection is not None:
             self._wait_connection.disconnect()

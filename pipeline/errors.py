@@ -43,6 +43,24 @@ def _is_loopback(address: str) -> bool:
     return host in ("localhost", "::1") or host.startswith("127.")
 
 
+class ReplicationTimeoutError(PipelineError):
+    """Jobs were added on the master, but fewer replicas than asked for confirmed them in time."""
+
+    def __init__(
+        self, queue: str, job_ids: list[str], acknowledged: int, wanted: int, timeout_ms: int
+    ) -> None:
+        self.queue = queue
+        self.job_ids = job_ids
+        self.acknowledged = acknowledged
+        self.wanted = wanted
+        self.timeout_ms = timeout_ms
+        super().__init__(
+            f"queue {queue!r}: {len(job_ids)} job(s) added on the master, but only {acknowledged} of "
+            f"{wanted} replica(s) confirmed them within {timeout_ms} ms; they would be lost if the "
+            f"master failed now (first id {job_ids[0]!r})"
+        )
+
+
 class InvalidJobError(PipelineError):
     """A job's name, data or options were rejected by ``add()``; nothing was enqueued."""
 
@@ -133,12 +151,3 @@ class UnreadableJobError(PipelineError):
 
 class UnrecoverableError(PipelineError):
     """Raised by a handler to fail its job at once, without using the remaining attempts."""
-
-
-class JobCancelledError(UnrecoverableError):
-    """Raised inside a handler whose job was cancelled and ran past the grace period."""
-
-    def __init__(self, job_id: str, reason: str) -> None:
-        self.job_id = job_id
-        self.reason = reason
-        super().__init__(reason)

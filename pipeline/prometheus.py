@@ -40,7 +40,7 @@ from pipeline.keys import queues_set
 from pipeline.metrics import get_workers
 from pipeline.queue import Queue
 from pipeline.settings import Settings
-from pipeline.store import STATES
+from pipeline.states import STATES
 
 logger = logging.getLogger(__name__)
 

@@ -11,11 +11,13 @@ from typing import Any, overload
 import redis
 
 from pipeline import app
-from pipeline.connection import translate_errors
+from pipeline.connection import follows_failovers, translate_errors
+from pipeline.deprecated import renamed
 from pipeline.encoding import encode_stored, new_job_id
 from pipeline.errors import InvalidJobError, JobNotFoundError, JobStateError, QueueBusyError
-from pipeline.job import Job, JobState
+from pipeline.job import Job
 from pipeline.keys import RepeatKeys, queues_set, repeat_queues_set, repeat_version
+from pipeline.listeners import dispatch, has_listeners
 from pipeline.metrics import Metrics, get_metrics, get_workers
 from pipeline.options import (
     MAX_DURATION_MS,
@@ -28,8 +30,10 @@ from pipeline.options import (
     validate_queue_name,
 )
 from pipeline.repeat import RepeatableJob, RepeatStore, add_repeatable, remove_repeatable
+from pipeline.replication import replicated_add
 from pipeline.settings import Settings
-from pipeline.store import STATES, Entry, QueueStore, now_ms, pair_codes
+from pipeline.states import FINAL_STATES, STATES, JobState, LocalEvent
+from pipeline.store import Entry, QueueStore, now_ms, pair_codes
 
 #: Called with the number of jobs each batch of a long operation handled.
 Progress = Callable[[int], None]
@@ -51,10 +55,25 @@ class Queue:
         client: redis.Redis | None = None,
         settings: Settings | None = None,
         limiter: Mapping[str, Any] | None = None,
+        wait_replicas: int | None = None,
+        wait_timeout_ms: int | None = None,
     ) -> None:
+        """``wait_replicas`` (default ``PIPELINE_WAIT_REPLICAS``, 0) is how many replicas every
+        ``add()`` of this queue waits for, up to ``wait_timeout_ms`` (``PIPELINE_WAIT_TIMEOUT_MS``);
+        see :meth:`add`."""
         self.name = validate_queue_name(name)
         self.settings = settings or app.get_settings()
         self.client = client or (app.get_client() if settings is None else _client_for(settings))
+        self.wait_replicas = _count(
+            self.settings.wait_replicas if wait_replicas is None else wait_replicas, "wait_replicas", name
+        )
+        self.wait_timeout_ms = _count(
+            self.settings.wait_timeout_ms if wait_timeout_ms is None else wait_timeout_ms,
+            "wait_timeout_ms",
+            name,
+            minimum=1,
+        )
+        self._plain_adds = follows_failovers(self.client)
         self.store = QueueStore(
             self.client,
             app.scripts_for(self.client),
@@ -74,16 +93,34 @@ class Queue:
 
     @overload
     def add(
-        self, name: str, data: Mapping[str, Any] | None = None, *, repeat: None = None, **opts: Any
+        self,
+        name: str,
+        data: Mapping[str, Any] | None = None,
+        *,
+        repeat: None = None,
+        wait_replicas: int | None = None,
+        **opts: Any,
     ) -> Job: ...
 
     @overload
     def add(
-        self, name: str, data: Mapping[str, Any] | None = None, *, repeat: Mapping[str, Any], **opts: Any
+        self,
+        name: str,
+        data: Mapping[str, Any] | None = None,
+        *,
+        repeat: Mapping[str, Any],
+        wait_replicas: int | None = None,
+        **opts: Any,
     ) -> Job | None: ...
 
     def add(
-        self, name: str, data: Mapping[str, Any] | None = None, *, repeat: Any = None, **opts: Any
+        self,
+        name: str,
+        data: Mapping[str, Any] | None = None,
+        *,
+        repeat: Any = None,
+        wait_replicas: int | None = None,
+        **opts: Any,
     ) -> Job | None:
         """Add one job; returns it (or the existing job when ``job_id`` is taken).
 
@@ -93,15 +130,27 @@ class Queue:
         a delayed job with the id ``repeat:<id>:<fire ms>``.  Adding the same repeat
         again updates it.  Returns ``None`` when the repeat has nothing left to run
         (its ``limit`` or ``end_date`` reached).  See :mod:`pipeline.repeat`.
+
+        ``wait_replicas=N`` (default: the queue's) returns only once N replicas of the
+        master hold the job (Redis ``WAIT``), so it survives the master's loss; if fewer
+        confirm within the queue's ``wait_timeout_ms``, :class:`ReplicationTimeoutError`
+        is raised (the job *is* on the master: adding it again with its id is safe).
         """
         if repeat is not None:
             return add_repeatable(self, name, data, {**opts, "repeat": repeat})
         job, entry = self._prepare(name, data, opts)
-        code, job_id = self._send([entry])[0]
+        if wait_replicas is not None:
+            wait_replicas = _count(wait_replicas, "wait_replicas", self.name)
+        code, job_id = self._send([entry], wait_replicas)[0]
         return job if code == 1 else self._existing(job_id)
 
-    def add_bulk(self, jobs: Iterable[Mapping[str, Any]]) -> list[Job]:
-        """Add many jobs in one round trip.  Every job is checked before any is added."""
+    def add_bulk(self, jobs: Iterable[Mapping[str, Any]], *, wait_replicas: int | None = None) -> list[Job]:
+        """Add many jobs in one round trip.  Every job is checked before any is added.
+
+        ``wait_replicas`` as in :meth:`add`, for the whole batch.
+        """
+        if wait_replicas is not None:
+            wait_replicas = _count(wait_replicas, "wait_replicas", self.name)
         prepared: list[tuple[Job, Entry]] = []
         for index, spec in enumerate(jobs):
             if not isinstance(spec, Mapping):
@@ -122,7 +171,7 @@ class Queue:
                 ) from None
         if not prepared:
             return []
-        outcomes = self._send([entry for _, entry in prepared])
+        outcomes = self._send([entry for _, entry in prepared], wait_replicas)
         return [
             job if code == 1 else self._existing(job_id)
             for (job, _), (code, job_id) in zip(prepared, outcomes, strict=True)
@@ -174,10 +223,38 @@ class Queue:
             )
         return job, entry
 
+    def _send(self, entries: Sequence[Entry], wait_replicas: int | None = None) -> list[tuple[int, str]]:
+        """Add ``entries``: (code, job id) per entry, as ``add.lua`` returns them; ``wait_replicas``
+        ``None`` takes the queue's default (``actor.send`` too).
+
+        The local ``waiting`` listeners hear of each job this call created waiting.
+        """
+        outcomes = self._store_entries(entries, wait_replicas)
+        if has_listeners(self.name, LocalEvent.WAITING):
+            for entry, (code, job_id) in zip(entries, outcomes, strict=True):
+                if code == 1 and entry.delay == 0:
+                    dispatch(self.name, LocalEvent.WAITING, job_id)
+        return outcomes
+
     @translate_errors
-    def _send(self, entries: Sequence[Entry]) -> list[tuple[int, str]]:
-        if self._registered and len(entries) <= 1000:
+    def _store_entries(self, entries: Sequence[Entry], wait_replicas: int | None) -> list[tuple[int, str]]:
+        if wait_replicas is None:
+            wait_replicas = self.wait_replicas
+        if self._registered and not wait_replicas and len(entries) <= 1000:
             return self.store.add(entries)
+        if not self._registered and (self._plain_adds or wait_replicas):
+            # The set of queue names may live on another cluster node than the queue.
+            self.client.sadd(queues_set(self.settings.namespace), self.name)
+            self._registered = True
+        if wait_replicas:
+            return replicated_add(self.store, entries, wait_replicas, self.wait_timeout_ms)
+        if self._plain_adds:
+            # A pipeline cannot reload a script a new master lacks (a promoted replica has none,
+            # and a cluster pipeline never reloads); plain calls reload it and follow MOVED/ASK.
+            outcomes: list[tuple[int, str]] = []
+            for start in range(0, len(entries), 1000):
+                outcomes += self.store.add(entries[start : start + 1000])
+            return outcomes
         pipe = self.client.pipeline(transaction=False)
         if not self._registered:
             pipe.sadd(queues_set(self.settings.namespace), self.name)
@@ -186,7 +263,7 @@ class Queue:
             self.store.scripts("add", keys, args, client=pipe)
         replies = pipe.execute()
         self._registered = True
-        outcomes: list[tuple[int, str]] = []
+        outcomes = []
         for reply in replies[-((len(entries) + 999) // 1000) :]:
             outcomes += pair_codes(reply)
         return outcomes
@@ -236,19 +313,19 @@ class Queue:
         return self.store.counts(_states(states or None))
 
     def get_waiting_count(self) -> int:
-        return self.get_job_counts("waiting")["waiting"]
+        return self.get_job_counts(JobState.WAITING)[JobState.WAITING]
 
     def get_active_count(self) -> int:
-        return self.get_job_counts("active")["active"]
+        return self.get_job_counts(JobState.ACTIVE)[JobState.ACTIVE]
 
     def get_delayed_count(self) -> int:
-        return self.get_job_counts("delayed")["delayed"]
+        return self.get_job_counts(JobState.DELAYED)[JobState.DELAYED]
 
     def get_completed_count(self) -> int:
-        return self.get_job_counts("completed")["completed"]
+        return self.get_job_counts(JobState.COMPLETED)[JobState.COMPLETED]
 
     def get_failed_count(self) -> int:
-        return self.get_job_counts("failed")["failed"]
+        return self.get_job_counts(JobState.FAILED)[JobState.FAILED]
 
     @translate_errors
     def get_metrics(
@@ -330,17 +407,21 @@ class Queue:
     @translate_errors
     def clean(
         self,
-        grace: int = 0,
-        status: str = "completed",
+        grace_ms: int | None = None,
+        status: str = JobState.COMPLETED,
         limit: int | None = None,
         *,
         progress: Progress | None = None,
+        grace: int | None = None,
     ) -> list[str]:
-        """Delete ``status`` jobs (completed or failed) that finished more than ``grace`` ms ago.
+        """Delete ``status`` jobs (completed or failed) that finished more than ``grace_ms`` ms
+        ago (default 0).  ``grace`` is its deprecated old name.
 
         Works in atomic batches of 1,000; ``progress`` is called with each batch's count.
         """
-        if status not in ("completed", "failed"):
+        grace_ms = renamed(grace_ms, grace, new="grace_ms", old="grace", owner="clean")
+        grace = 0 if grace_ms is None else grace_ms
+        if status not in FINAL_STATES:
             raise InvalidJobError(
                 f"clean status must be 'completed' or 'failed', got {status!r}", queue=self.name
             )
@@ -385,7 +466,7 @@ class Queue:
     ) -> int:
         """Put failed jobs back to waiting, the oldest failure first (Bull's ``retryJobs``); all
         of them unless ``count``.  Each keeps its attempts made, as ``job.retry()`` does."""
-        if state != "failed":
+        if state != JobState.FAILED:
             raise InvalidJobError(f"retry_jobs retries 'failed' jobs, got state {state!r}", queue=self.name)
         count = _positive_or_none(count, "count", self.name)
         return _batched(self.store.retry_all, progress, count)
@@ -488,15 +569,21 @@ class Queue:
     def set_rate_limit(
         self,
         max: int,
-        duration: int,
+        duration_ms: int | None = None,
         group_key: str | None = None,
+        *,
+        duration: int | None = None,
     ) -> None:
-        """At most ``max`` jobs of this queue start in any window of ``duration`` ms, across every
+        """At most ``max`` jobs of this queue start in any window of ``duration_ms`` ms, across every
         worker; with ``group_key`` (a field of the job data) each of its values is limited apart.
+        ``duration`` is its deprecated old name.
 
         A job over the limit keeps waiting: it uses no attempt and is not failed.
         """
-        limit = validate_limiter({"max": max, "duration": duration, "group_key": group_key}, self.name)
+        duration_ms = renamed(
+            duration_ms, duration, new="duration_ms", old="duration", owner="set_rate_limit"
+        )
+        limit = validate_limiter({"max": max, "duration": duration_ms, "group_key": group_key}, self.name)
         self.store.set_limiter(limit["max"], limit["duration"], limit.get("group_key"))
 
     @translate_errors
@@ -522,6 +609,12 @@ class Queue:
         Returns ``False`` when no such repeat exists.
         """
         return remove_repeatable(self, key)
+
+
+def _count(value: Any, name: str, queue: str, minimum: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise InvalidJobError(f"{name} must be an int >= {minimum}, got {value!r}", queue=queue, field=name)
+    return value
 
 
 def _states(states: str | Sequence[str] | None) -> list[str]:
@@ -568,10 +661,17 @@ _clients: dict[str, redis.Redis] = {}
 
 
 def _client_for(settings: Settings) -> redis.Redis:
-    url = settings.resolved_redis_url()
-    client = _clients.get(url)
+    target = repr(
+        (
+            settings.resolved_redis_url(),
+            settings.redis_sentinels,
+            settings.redis_sentinel_master,
+            settings.redis_cluster_nodes,
+        )
+    )
+    client = _clients.get(target)
     if client is None:
         from pipeline.connection import make_client
 
-        client = _clients[url] = make_client(settings)
+        client = _clients[target] = make_client(settings)
     return client

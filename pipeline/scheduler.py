@@ -29,7 +29,7 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from pipeline import app
-from pipeline.connection import make_client, ping
+from pipeline.connection import REDIS_ERRORS, make_client, ping
 from pipeline.errors import PipelineError
 from pipeline.keys import repeat_queues_set, repeat_version
 from pipeline.queue import Queue
@@ -51,6 +51,10 @@ class _Scheduled:
     queue: str
     definition_id: str
     rev: int
+
+
+#: What a scheduler rides out (logged, tried again): Redis out of reach, a failover, a lost definition.
+PASSING_ERRORS: tuple[type[Exception], ...] = (*REDIS_ERRORS, PipelineError)
 
 
 class RepeatScheduler:
@@ -92,7 +96,7 @@ class RepeatScheduler:
         while not stop.wait(self.poll_interval):
             try:
                 self.sync()
-            except (redis.RedisError, PipelineError) as exc:
+            except PASSING_ERRORS as exc:
                 logger.warning("Cannot read repeat definitions (will retry): %s", exc)
 
     def shutdown(self) -> None:
@@ -169,7 +173,7 @@ class RepeatScheduler:
         try:
             for job in advance(self._queue(queue), definition_id):
                 logger.info("Repeat fired: queue %r job %s", queue, job.id)
-        except (redis.RedisError, PipelineError):
+        except PASSING_ERRORS:
             logger.exception("Repeat %s of queue %r did not fire", definition_id, queue)
 
 

@@ -3,6 +3,9 @@
 Redis: ``REDIS_URL`` wins when set (``redis://`` or ``rediss://`` for TLS);
 otherwise ``REDIS_HOST`` / ``REDIS_PORT`` / ``REDIS_PASSWORD`` / ``REDIS_DB``
 (``REDIS_TLS=1`` for TLS), as in Bull's ``forRoot({redis: {...}})``.
+``REDIS_SENTINELS`` (with ``REDIS_SENTINEL_MASTER``) or ``REDIS_CLUSTER_NODES``
+replace the single address with a Sentinel set or a Redis Cluster; password
+and TLS apply to them as to a single node.
 """
 
 from __future__ import annotations
@@ -44,6 +47,20 @@ def _env_str(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
 
+def parse_addresses(name: str, raw: str) -> tuple[tuple[str, int], ...]:
+    """``host:port,host:port`` (IPv6 hosts in brackets) as (host, port) pairs; ``name`` is the setting."""
+    out = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        host, sep, port = item.rpartition(":")
+        host = host.strip("[]")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ConfigurationError(f"{name} must be host:port[,host:port...], got {item!r} in {raw!r}")
+        out.append((host, int(port)))
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class Settings:
     """The whole configuration.  Build it with :meth:`from_env`.
@@ -51,6 +68,17 @@ class Settings:
     Attributes:
         redis_url: explicit Redis URL (``REDIS_URL``); empty means "build from host/port".
         redis_host, redis_port, redis_password, redis_db, redis_tls: the parts.
+        redis_sentinels: Sentinel addresses (``REDIS_SENTINELS``, ``host:port,...``); when set,
+            the client follows the master named ``redis_sentinel_master``
+            (``REDIS_SENTINEL_MASTER``) through failovers.  ``redis_sentinel_password``
+            (``REDIS_SENTINEL_PASSWORD``) is the Sentinels' own password, if they have one;
+            ``redis_password``, ``redis_db`` and ``redis_tls`` apply to the master.
+        redis_cluster_nodes: startup nodes of a Redis Cluster (``REDIS_CLUSTER_NODES``,
+            ``host:port,...``); the client learns the rest of the cluster from them.
+        wait_replicas: replicas every ``add()`` waits for by default (``PIPELINE_WAIT_REPLICAS``,
+            default 0: return once the master has the job); ``Queue(wait_replicas=)`` and
+            ``add(wait_replicas=)`` override it.
+        wait_timeout_ms: how long such an ``add()`` waits for them (``PIPELINE_WAIT_TIMEOUT_MS``).
         namespace: prefix of every Redis key the project writes (``PIPELINE_NAMESPACE``).
         embedded_redis: start a private redis-server when none is configured
             (``PIPELINE_EMBEDDED_REDIS``, default on); a Redis that merely answers on
@@ -98,6 +126,12 @@ class Settings:
     redis_password: str = ""
     redis_db: int = 0
     redis_tls: bool = False
+    redis_sentinels: tuple[tuple[str, int], ...] = ()
+    redis_sentinel_master: str = ""
+    redis_sentinel_password: str = ""
+    redis_cluster_nodes: tuple[tuple[str, int], ...] = ()
+    wait_replicas: int = 0
+    wait_timeout_ms: int = 1_000
     namespace: str = "pl"
     embedded_redis: bool = True
     data_dir: str = "var"
@@ -143,7 +177,27 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        explicit = any(os.environ.get(n) for n in ("REDIS_URL", "REDIS_HOST", "REDIS_PORT"))
+        explicit = any(
+            os.environ.get(n)
+            for n in ("REDIS_URL", "REDIS_HOST", "REDIS_PORT", "REDIS_SENTINELS", "REDIS_CLUSTER_NODES")
+        )
+        sentinels = parse_addresses("REDIS_SENTINELS", _env_str("REDIS_SENTINELS"))
+        cluster_nodes = parse_addresses("REDIS_CLUSTER_NODES", _env_str("REDIS_CLUSTER_NODES"))
+        master = _env_str("REDIS_SENTINEL_MASTER").strip()
+        if sentinels and cluster_nodes:
+            raise ConfigurationError("set REDIS_SENTINELS or REDIS_CLUSTER_NODES, not both")
+        if sentinels and not master:
+            raise ConfigurationError("REDIS_SENTINELS needs REDIS_SENTINEL_MASTER (the master's name)")
+        if master and not sentinels:
+            raise ConfigurationError("REDIS_SENTINEL_MASTER is set but REDIS_SENTINELS is empty")
+        if (sentinels or cluster_nodes) and _env_str("REDIS_URL"):
+            raise ConfigurationError(
+                "REDIS_URL names a single node: unset it when REDIS_SENTINELS or REDIS_CLUSTER_NODES is set"
+            )
+        if cluster_nodes and _env_int("REDIS_DB", 0):
+            raise ConfigurationError(
+                "REDIS_DB must be 0 with REDIS_CLUSTER_NODES (a cluster has one database)"
+            )
         backend = _env_str("STORAGE_BACKEND", "local").lower()
         if backend not in {"local", "s3"}:
             raise ConfigurationError(f"STORAGE_BACKEND must be 'local' or 's3', got {backend!r}")
@@ -154,6 +208,12 @@ class Settings:
             redis_password=_env_str("REDIS_PASSWORD"),
             redis_db=_env_int("REDIS_DB", 0),
             redis_tls=_env_bool("REDIS_TLS", False),
+            redis_sentinels=sentinels,
+            redis_sentinel_master=master,
+            redis_sentinel_password=_env_str("REDIS_SENTINEL_PASSWORD"),
+            redis_cluster_nodes=cluster_nodes,
+            wait_replicas=_env_int("PIPELINE_WAIT_REPLICAS", 0),
+            wait_timeout_ms=_env_int("PIPELINE_WAIT_TIMEOUT_MS", 1_000, minimum=1),
             namespace=_env_str("PIPELINE_NAMESPACE", "pl") or "pl",
             embedded_redis=_env_bool("PIPELINE_EMBEDDED_REDIS", True),
             data_dir=_env_str("PIPELINE_DATA_DIR", "var") or "var",
@@ -198,6 +258,29 @@ class Settings:
             redis_explicit=explicit,
         )
 
+    @property
+    def redis_mode(self) -> str:
+        """``"cluster"``, ``"sentinel"`` or ``"single"``: which kind of Redis these settings point at."""
+        if self.redis_cluster_nodes:
+            return "cluster"
+        if self.redis_sentinels:
+            return "sentinel"
+        return "single"
+
+    def redis_env(self) -> dict[str, str]:
+        """The environment variables that point another process at the same Redis."""
+        if self.redis_mode == "single":
+            return {"REDIS_URL": self.resolved_redis_url()}
+        env = {"REDIS_PASSWORD": self.redis_password, "REDIS_TLS": "1" if self.redis_tls else "0"}
+        if self.redis_cluster_nodes:
+            env["REDIS_CLUSTER_NODES"] = format_addresses(self.redis_cluster_nodes)
+        else:
+            env["REDIS_SENTINELS"] = format_addresses(self.redis_sentinels)
+            env["REDIS_SENTINEL_MASTER"] = self.redis_sentinel_master
+            env["REDIS_SENTINEL_PASSWORD"] = self.redis_sentinel_password
+            env["REDIS_DB"] = str(self.redis_db)
+        return env
+
     def resolved_redis_url(self) -> str:
         """The Redis URL these settings point at (``REDIS_URL`` or built from the parts)."""
         if self.redis_url:
@@ -214,3 +297,8 @@ class Settings:
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         values.update(changes)
         return Settings(**values)
+
+
+def format_addresses(addresses: tuple[tuple[str, int], ...]) -> str:
+    """(host, port) pairs back in the ``host:port,...`` form the settings read."""
+    return ",".join(f"[{h}]:{p}" if ":" in h else f"{h}:{p}" for h, p in addresses)

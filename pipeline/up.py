@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.connection import describe
 from pipeline.embedded import EmbeddedRedis, die_with_parent, ensure_redis
 from pipeline.errors import ConfigurationError
 from pipeline.settings import Settings
@@ -121,12 +122,15 @@ def run(options: Options, stop: threading.Event | None = None) -> int:
     if server is not None:
         say(f"Redis: private redis-server on {server.url}, data kept in {data_dir / 'redis'}/")
     else:
-        say(f"Redis: {_safe(settings.resolved_redis_url())} (from the environment)")
+        where = (
+            _safe(settings.resolved_redis_url()) if settings.redis_mode == "single" else describe(settings)
+        )
+        say(f"Redis: {where} (from the environment)")
     login_env, hint = first_login(data_dir)
     env = {
         **os.environ,
         **login_env,
-        "REDIS_URL": settings.resolved_redis_url(),
+        **settings.redis_env(),
         "PIPELINE_NAMESPACE": settings.namespace,
         "PYTHONUNBUFFERED": "1",
     }

@@ -15,6 +15,7 @@ import pytest
 import redis
 import uvicorn
 
+import pipeline.broker
 from pipeline import app
 from pipeline.api import create_app
 from pipeline.api.auth import Credentials
@@ -81,11 +82,21 @@ def make_queue(settings: Settings) -> Callable[..., Queue]:
 
 @pytest.fixture
 def broker(settings: Settings) -> Iterator[PipelineBroker]:
-    """A fresh broker (installed as Dramatiq's global one) on the test's namespace."""
+    """A fresh broker (installed as Dramatiq's global one) on the test's namespace.
+
+    The global broker before it comes back afterwards: a module importing actors later
+    (``pipeline.actors``) must not declare them on a closed broker whose Redis (a test's
+    own cluster, say) is gone.
+    """
+    previous = pipeline.broker._broker
     b = PipelineBroker(settings=settings, middleware=default_middleware())
     set_broker(b)
     yield b
     b.close()
+    if previous is not None:
+        set_broker(previous)
+    else:
+        pipeline.broker._broker = None
 
 
 @pytest.fixture

@@ -17,7 +17,9 @@ from typing import Any
 
 import hiredis
 import redis
+from redis.cluster import RedisCluster
 from redis.exceptions import NoScriptError
+from redis.sentinel import SentinelConnectionPool
 
 _INCLUDE = re.compile(r'^--- @include "([a-z_]+)"$', re.MULTILINE)
 
@@ -46,6 +48,12 @@ class Scripts:
     def __init__(self, client: redis.Redis) -> None:
         self._client = client
         self._scripts = {name: client.register_script(source(name)) for name in script_names()}
+        # A cluster client has no single pool: each script goes to the master of its keys' slot.
+        # A Sentinel-managed connection finds the master only when its pool connects it (sending
+        # on a bare one reconnects to its last address, or to localhost): both take the client's path.
+        self._routed = isinstance(client, RedisCluster) or isinstance(
+            client.connection_pool, SentinelConnectionPool
+        )
         self._local = threading.local()
         self._direct: weakref.WeakSet[redis.Connection] = weakref.WeakSet()
 
@@ -66,8 +74,10 @@ class Scripts:
         socket, retry wrapper, release) costs more CPU than the script itself.  Arguments
         must be ``str``, ``bytes``, ``int`` or ``float``.  Any trouble on the connection sends
         the call through the client instead, with its reconnects and retries, so errors
-        surface exactly as from :meth:`__call__`.
+        surface exactly as from :meth:`__call__`.  A cluster or Sentinel client always takes that path.
         """
+        if self._routed:
+            return self(name, keys, args)
         script = self._scripts[name]
         connection = self._connection()
         try:

@@ -1,8 +1,8 @@
 --[[
   get_jobs: read job records, whatever their encoding (pending string or hash).
 
-  KEYS: none (all keys share the queue's slot; they are built from the prefix)
-  ARGV[1] job key prefix   ARGV[2..] job ids
+  KEYS[1..] the job keys (all in the queue's slot)
+  ARGV: none
 
   Returns: per job one entry: {} when missing, else a flat list of
   field, value pairs (a pending job gives msg, state and priority).  A record
@@ -12,10 +12,9 @@
 ]]
 --- @include "pending_record"
 
-local prefix = ARGV[1]
 local out = {}
-for i = 2, #ARGV do
-  local job_key = prefix .. ARGV[i]
+for i = 1, #KEYS do
+  local job_key = KEYS[i]
   local kind = redis.call("TYPE", job_key)["ok"]
   if kind == "string" then
     local value = redis.call("GET", job_key)
