@@ -51,5 +51,7 @@ class RateLimit(Middleware):
         wanted = getattr(worker, "consumer_whitelist", None)
         for queue_name, limit in self.limiters.items():
             if not wanted or queue_name in wanted:
-                broker.queue(queue_name).set_rate_limit(**limit)
+                broker.queue(queue_name).set_rate_limit(
+                    limit["max"], limit["duration"], limit.get("group_key")
+                )
                 self.logger.info("Rate limit of queue %r: %s", queue_name, limit)

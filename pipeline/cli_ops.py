@@ -27,7 +27,7 @@ from pipeline.errors import JobNotFoundError
 from pipeline.events import QueueEvents
 from pipeline.metrics import get_workers
 from pipeline.queue import Queue
-from pipeline.store import STATES
+from pipeline.states import STATES
 
 job_argument = click.argument("job_id", metavar="JOB_ID")
 
@@ -393,7 +393,7 @@ def events(queue: str, follow: bool, last: int, duration: float | None, as_json:
     deadline = None if duration is None else time.monotonic() + duration
     while deadline is None or time.monotonic() < deadline:
         wait = 0.5 if deadline is None else max(min(0.5, deadline - time.monotonic()), 0.001)
-        for event in reader.read(timeout=wait, count=1000):
+        for event in reader.read(timeout_s=wait, count=1000):
             _print_event(event, as_json)
 
 

@@ -151,12 +151,3 @@ class UnreadableJobError(PipelineError):
 
 class UnrecoverableError(PipelineError):
     """Raised by a handler to fail its job at once, without using the remaining attempts."""
-
-
-class JobCancelledError(UnrecoverableError):
-    """Raised inside a handler whose job was cancelled and ran past the grace period."""
-
-    def __init__(self, job_id: str, reason: str) -> None:
-        self.job_id = job_id
-        self.reason = reason
-        super().__init__(reason)

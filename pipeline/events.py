@@ -9,6 +9,7 @@ misses nothing still in the stream (capped at ``PIPELINE_EVENTS_MAX_LEN``).
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -17,6 +18,7 @@ import redis
 
 from pipeline import app
 from pipeline.connection import translate_errors
+from pipeline.deprecated import renamed
 from pipeline.keys import QueueKeys
 from pipeline.settings import Settings
 
@@ -61,11 +63,16 @@ class QueueEvents:
             self.last_id = newest[0][0].decode() if newest else "0"
 
     @translate_errors
-    def read(self, timeout: float = 1.0, count: int = 100) -> list[Event]:
-        """Events after ``last_id``, waiting up to ``timeout`` seconds for the first one."""
+    def read(
+        self, timeout_s: float | None = None, count: int = 100, *, timeout: float | None = None
+    ) -> list[Event]:
+        """Events after ``last_id``, waiting up to ``timeout_s`` seconds (default 1) for the first
+        one.  ``timeout`` is its deprecated old name."""
+        timeout_s = renamed(timeout_s, timeout, new="timeout_s", old="timeout", owner="QueueEvents.read")
+        block_ms = max(int((1.0 if timeout_s is None else timeout_s) * 1000), 1)
         reply = cast(
             list[tuple[bytes, list[tuple[bytes, dict[bytes, bytes]]]]],
-            self.client.xread({self.key: self.last_id}, count=count, block=max(int(timeout * 1000), 1)),
+            self.client.xread({self.key: self.last_id}, count=count, block=block_ms),
         )
         events: list[Event] = []
         for _stream, entries in reply or []:
@@ -85,14 +92,18 @@ class QueueEvents:
         while True:
             yield from self.read()
 
-    def wait_for(self, predicate: Any, timeout: float) -> list[Event]:
-        """Read until an event satisfies ``predicate`` (returns everything read), or until ``timeout``."""
-        import time
-
-        deadline = time.monotonic() + timeout
+    def wait_for(
+        self, predicate: Any, timeout_s: float | None = None, *, timeout: float | None = None
+    ) -> list[Event]:
+        """Read until an event satisfies ``predicate`` (returns everything read), or until
+        ``timeout_s`` seconds have passed.  ``timeout`` is its deprecated old name."""
+        timeout_s = renamed(timeout_s, timeout, new="timeout_s", old="timeout", owner="QueueEvents.wait_for")
+        if timeout_s is None:
+            raise TypeError("QueueEvents.wait_for() needs timeout_s (seconds)")
+        deadline = time.monotonic() + timeout_s
         seen: list[Event] = []
         while time.monotonic() < deadline:
-            batch = self.read(timeout=min(0.5, max(deadline - time.monotonic(), 0.001)))
+            batch = self.read(timeout_s=min(0.5, max(deadline - time.monotonic(), 0.001)))
             seen += batch
             if any(predicate(e) for e in batch):
                 return seen

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from pipeline.deprecated import renamed
 from pipeline.encoding import decode_message
 from pipeline.errors import (
     InvalidJobError,
@@ -17,20 +17,11 @@ from pipeline.errors import (
     UnreadableJobError,
 )
 from pipeline.options import encode_json
+from pipeline.states import JobState as JobState  # re-exported: `pipeline.job.JobState` is public
 from pipeline.store import decode_json
 
 if TYPE_CHECKING:
     from pipeline.queue import Queue
-
-
-class JobState(StrEnum):
-    """Where a job is in its life (Bull's vocabulary)."""
-
-    WAITING = "waiting"
-    DELAYED = "delayed"
-    ACTIVE = "active"
-    COMPLETED = "completed"
-    FAILED = "failed"
 
 
 @dataclass
@@ -183,12 +174,14 @@ class Job:
     def get_logs(self, start: int = 0, end: int = -1) -> list[str]:
         return self.queue.get_job_logs(self.id, start, end)
 
-    def wait_until_finished(self, timeout: float | None = None) -> Any:
+    def wait_until_finished(self, timeout_s: float | None = None, *, timeout: float | None = None) -> Any:
         """Block until the job completes (return its result) or fails (raise :class:`JobFailedError`).
 
-        ``timeout`` is in seconds; past it :class:`JobTimeoutError` is raised.
+        Past ``timeout_s`` seconds :class:`JobTimeoutError` is raised (``None``: wait for ever).
+        ``timeout`` is its deprecated old name.
         """
-        deadline = None if timeout is None else time.monotonic() + timeout
+        timeout_s = renamed(timeout_s, timeout, new="timeout_s", old="timeout", owner="wait_until_finished")
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
         pause = 0.005
         while True:
             fresh = self.queue.get_job(self.id)
@@ -199,7 +192,7 @@ class Job:
             if fresh.state is JobState.FAILED:
                 raise JobFailedError(self.id, self.queue_name, fresh.failed_reason or "")
             if deadline is not None and time.monotonic() >= deadline:
-                raise JobTimeoutError(self.id, self.queue_name, int((timeout or 0) * 1000))
+                raise JobTimeoutError(self.id, self.queue_name, int((timeout_s or 0) * 1000))
             time.sleep(pause)
             pause = min(pause * 2, 0.1)
 

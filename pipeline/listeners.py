@@ -3,7 +3,9 @@
 ``@on("email", "completed")`` receives ``(job, result)``; ``failed`` receives
 ``(job, error)``; ``progress`` ``(job, progress)``; ``active`` and ``stalled``
 ``(job)``; ``waiting`` ``(job_id)``.  They fire for what happens in this
-process (jobs it runs, stalls it reclaims, jobs it adds).  A listener that
+process (jobs it runs, stalls it reclaims, jobs it adds: ``waiting`` fires for each
+job an ``add``, ``add_bulk`` or ``actor.send`` of this process created waiting, not
+delayed, not deduplicated).  A listener that
 raises is logged and never changes the job's outcome.  For events of every
 process, use :class:`pipeline.events.QueueEvents`.
 """
@@ -16,8 +18,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pipeline.errors import ConfigurationError
+from pipeline.states import LocalEvent
 
-LOCAL_EVENTS = frozenset({"waiting", "active", "progress", "completed", "failed", "stalled"})
+LOCAL_EVENTS = frozenset(LocalEvent)
 F = TypeVar("F", bound=Callable[..., Any])
 
 _listeners: dict[tuple[str, str], list[Callable[..., Any]]] = defaultdict(list)

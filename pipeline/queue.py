@@ -12,10 +12,12 @@ import redis
 
 from pipeline import app
 from pipeline.connection import follows_failovers, translate_errors
+from pipeline.deprecated import renamed
 from pipeline.encoding import encode_stored, new_job_id
 from pipeline.errors import InvalidJobError, JobNotFoundError, JobStateError, QueueBusyError
-from pipeline.job import Job, JobState
+from pipeline.job import Job
 from pipeline.keys import RepeatKeys, queues_set, repeat_queues_set, repeat_version
+from pipeline.listeners import dispatch, has_listeners
 from pipeline.metrics import Metrics, get_metrics, get_workers
 from pipeline.options import (
     MAX_DURATION_MS,
@@ -30,7 +32,8 @@ from pipeline.options import (
 from pipeline.repeat import RepeatableJob, RepeatStore, add_repeatable, remove_repeatable
 from pipeline.replication import replicated_add
 from pipeline.settings import Settings
-from pipeline.store import STATES, Entry, QueueStore, now_ms, pair_codes
+from pipeline.states import FINAL_STATES, STATES, JobState, LocalEvent
+from pipeline.store import Entry, QueueStore, now_ms, pair_codes
 
 #: Called with the number of jobs each batch of a long operation handled.
 Progress = Callable[[int], None]
@@ -220,9 +223,21 @@ class Queue:
             )
         return job, entry
 
-    @translate_errors
     def _send(self, entries: Sequence[Entry], wait_replicas: int | None = None) -> list[tuple[int, str]]:
-        """Add ``entries``; ``wait_replicas`` ``None`` takes the queue's default (``actor.send`` too)."""
+        """Add ``entries``: (code, job id) per entry, as ``add.lua`` returns them; ``wait_replicas``
+        ``None`` takes the queue's default (``actor.send`` too).
+
+        The local ``waiting`` listeners hear of each job this call created waiting.
+        """
+        outcomes = self._store_entries(entries, wait_replicas)
+        if has_listeners(self.name, LocalEvent.WAITING):
+            for entry, (code, job_id) in zip(entries, outcomes, strict=True):
+                if code == 1 and entry.delay == 0:
+                    dispatch(self.name, LocalEvent.WAITING, job_id)
+        return outcomes
+
+    @translate_errors
+    def _store_entries(self, entries: Sequence[Entry], wait_replicas: int | None) -> list[tuple[int, str]]:
         if wait_replicas is None:
             wait_replicas = self.wait_replicas
         if self._registered and not wait_replicas and len(entries) <= 1000:
@@ -298,19 +313,19 @@ class Queue:
         return self.store.counts(_states(states or None))
 
     def get_waiting_count(self) -> int:
-        return self.get_job_counts("waiting")["waiting"]
+        return self.get_job_counts(JobState.WAITING)[JobState.WAITING]
 
     def get_active_count(self) -> int:
-        return self.get_job_counts("active")["active"]
+        return self.get_job_counts(JobState.ACTIVE)[JobState.ACTIVE]
 
     def get_delayed_count(self) -> int:
-        return self.get_job_counts("delayed")["delayed"]
+        return self.get_job_counts(JobState.DELAYED)[JobState.DELAYED]
 
     def get_completed_count(self) -> int:
-        return self.get_job_counts("completed")["completed"]
+        return self.get_job_counts(JobState.COMPLETED)[JobState.COMPLETED]
 
     def get_failed_count(self) -> int:
-        return self.get_job_counts("failed")["failed"]
+        return self.get_job_counts(JobState.FAILED)[JobState.FAILED]
 
     @translate_errors
     def get_metrics(
@@ -392,17 +407,21 @@ class Queue:
     @translate_errors
     def clean(
         self,
-        grace: int = 0,
-        status: str = "completed",
+        grace_ms: int | None = None,
+        status: str = JobState.COMPLETED,
         limit: int | None = None,
         *,
         progress: Progress | None = None,
+        grace: int | None = None,
     ) -> list[str]:
-        """Delete ``status`` jobs (completed or failed) that finished more than ``grace`` ms ago.
+        """Delete ``status`` jobs (completed or failed) that finished more than ``grace_ms`` ms
+        ago (default 0).  ``grace`` is its deprecated old name.
 
         Works in atomic batches of 1,000; ``progress`` is called with each batch's count.
         """
-        if status not in ("completed", "failed"):
+        grace_ms = renamed(grace_ms, grace, new="grace_ms", old="grace", owner="clean")
+        grace = 0 if grace_ms is None else grace_ms
+        if status not in FINAL_STATES:
             raise InvalidJobError(
                 f"clean status must be 'completed' or 'failed', got {status!r}", queue=self.name
             )
@@ -447,7 +466,7 @@ class Queue:
     ) -> int:
         """Put failed jobs back to waiting, the oldest failure first (Bull's ``retryJobs``); all
         of them unless ``count``.  Each keeps its attempts made, as ``job.retry()`` does."""
-        if state != "failed":
+        if state != JobState.FAILED:
             raise InvalidJobError(f"retry_jobs retries 'failed' jobs, got state {state!r}", queue=self.name)
         count = _positive_or_none(count, "count", self.name)
         return _batched(self.store.retry_all, progress, count)
@@ -550,15 +569,21 @@ class Queue:
     def set_rate_limit(
         self,
         max: int,
-        duration: int,
+        duration_ms: int | None = None,
         group_key: str | None = None,
+        *,
+        duration: int | None = None,
     ) -> None:
-        """At most ``max`` jobs of this queue start in any window of ``duration`` ms, across every
+        """At most ``max`` jobs of this queue start in any window of ``duration_ms`` ms, across every
         worker; with ``group_key`` (a field of the job data) each of its values is limited apart.
+        ``duration`` is its deprecated old name.
 
         A job over the limit keeps waiting: it uses no attempt and is not failed.
         """
-        limit = validate_limiter({"max": max, "duration": duration, "group_key": group_key}, self.name)
+        duration_ms = renamed(
+            duration_ms, duration, new="duration_ms", old="duration", owner="set_rate_limit"
+        )
+        limit = validate_limiter({"max": max, "duration": duration_ms, "group_key": group_key}, self.name)
         self.store.set_limiter(limit["max"], limit["duration"], limit.get("group_key"))
 
     @translate_errors

@@ -18,10 +18,8 @@ import redis
 from pipeline.connection import node_client
 from pipeline.keys import QueueKeys
 from pipeline.scripts import Scripts
+from pipeline.states import JobState
 
-#: Finished-state sets, by the state name they index.
-FINISHED_STATES = ("completed", "failed")
-STATES = ("waiting", "delayed", "active", "completed", "failed")
 MAX_LOG_LINES = 1000
 
 
@@ -420,7 +418,7 @@ class QueueStore:
 
     def clean(self, cutoff_ms: float, state: str, limit: int) -> list[str]:
         k = self.keys
-        key = k.completed if state == "completed" else k.failed
+        key = k.completed if state == JobState.COMPLETED else k.failed
         ids = self.scripts(
             "clean", [key, k.events], [cutoff_ms, limit, k.job_prefix, k.logs_prefix, self.max_len, state]
         )
@@ -474,7 +472,7 @@ class QueueStore:
         k = self.keys
         pipe = self.client.pipeline(transaction=False)
         for state in states:
-            if state == "waiting":
+            if state == JobState.WAITING:
                 pipe.llen(k.wait)
                 pipe.zcard(k.prioritized)
                 pipe.zcard(k.limited)
@@ -487,19 +485,19 @@ class QueueStore:
         out = {}
         for state in states:
             n = next(it)
-            if state == "waiting":
+            if state == JobState.WAITING:
                 n += next(it) + next(it)
             out[state] = int(n)
-        if paused and "waiting" in out:
+        if paused and JobState.WAITING in out:
             # Bull's vocabulary: jobs of a paused queue count as paused, not waiting.
-            out["paused"] = out["waiting"]
-            out["waiting"] = 0
+            out["paused"] = out[JobState.WAITING]
+            out[JobState.WAITING] = 0
         return out
 
     def ids(self, state: str, start: int, end: int, asc: bool) -> list[str]:
         """Job ids of one state, paginated; ``asc`` lists the oldest (or next to run) first."""
         k = self.keys
-        if state == "waiting":
+        if state == JobState.WAITING:
             return self._waiting_ids(start, end, asc)
         key = getattr(k, state)
         raw = self.client.zrange(key, start, end) if asc else self.client.zrevrange(key, start, end)

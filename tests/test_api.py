@@ -214,3 +214,28 @@ def test_the_live_feed_relays_queue_events_and_resumes_after_the_last_id(api, qu
         lines = [line for line, _ in zip(s.iter_lines(), range(6), strict=False)]
     assert any(second.id in line and "failed" in line for line in lines), lines
     assert api.get("/live", params={"queues": "no-such-queue"}).status_code == 404
+
+
+def test_bulk_actions_report_what_they_did_and_a_busy_queue_is_removed_only_when_forced(api, queue_name):
+    q = Queue(queue_name)
+    for _ in range(3):
+        q.add("later", {}, delay=3_600_000)
+    for job in [q.add("x", {}) for _ in range(2)]:
+        q.cancel_job(job.id, "failed for the test")
+
+    promoted = api.post(f"/queues/{queue_name}/promote-all").json()
+    assert promoted["promoted"] == 3 and "3" in promoted["message"]
+    retried = api.post(f"/queues/{queue_name}/retry-failed").json()
+    assert retried["retried"] == 2 and q.get_job_counts("waiting", "failed", "delayed") == {
+        "waiting": 5,
+        "failed": 0,
+        "delayed": 0,
+    }
+
+    q.store.fetch(1, 60_000, "", 0)  # a worker holds one job now
+    busy = api.delete(f"/queues/{queue_name}")
+    assert busy.status_code == 409 and busy.json()["error"] == "QueueBusyError" and busy.json()["active"] == 1
+    removed = api.delete(f"/queues/{queue_name}", params={"force": "true"}).json()
+    assert removed["removed"] == 5
+    assert api.get(f"/queues/{queue_name}/jobs").status_code == 404
+    assert queue_name not in {entry["name"] for entry in api.get("/queues").json()}

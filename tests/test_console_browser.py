@@ -116,9 +116,14 @@ def test_paging_reaches_the_last_page_of_ten_thousand_jobs(page, api_server, que
     expect(page.locator("#jobs tbody tr").last.locator("pre")).to_have_text('{"i":0}')
 
 
-def test_an_operator_promotes_a_delayed_job_and_pauses_the_queue(page, api_server, queue_name):
+def test_an_operator_promotes_a_delayed_job_retries_all_failed_and_pauses_the_queue(
+    page, api_server, queue_name
+):
     q = Queue(queue_name)
     job = q.add("later", {}, delay=3_600_000)
+    failed = [q.add("x", {}) for _ in range(3)]
+    for f in failed:
+        q.cancel_job(f.id, "failed for the test")
     base = api_server()
     log_in(page, base, "otto")
     page.click(f"text={queue_name}")
@@ -127,6 +132,11 @@ def test_an_operator_promotes_a_delayed_job_and_pauses_the_queue(page, api_serve
     page.click(f"#jobs tr[data-job='{job.id}'] button:text('promote')")
     wait_for(lambda: q.get_job(job.id).state == "waiting", 10, message="promoted")
     expect(page.locator("#status")).to_have_text("Job promoted")
+
+    page.click("#queue-actions button:text('Retry all failed')")  # the confirmation is accepted
+    expect(page.locator("#status")).to_have_text("Retried 3 failed job(s)")
+    assert q.get_job_counts("failed")["failed"] == 0
+    expect(page.locator("#states a[data-state=failed]")).to_have_text("failed (0)")
 
     page.click("#queue-actions button:text('Pause')")
     wait_for(q.is_paused, 10, message="paused")

@@ -134,3 +134,25 @@ def test_local_listeners_run_in_the_worker_and_cannot_change_the_outcome(
         assert q.get_job_counts("completed", "failed") == {"completed": 1, "failed": 1}
     finally:
         clear()
+
+
+def test_a_local_waiting_listener_hears_each_job_this_process_adds_waiting(broker, queue_name, settings):
+    heard: list[str] = []
+
+    @actor(queue_name=queue_name, job_name="noop", broker=broker)
+    def noop() -> None: ...
+
+    on(queue_name, "waiting")(heard.append)
+    q = Queue(queue_name, settings=settings)
+    try:
+        # Given jobs added waiting by every way in, one delayed and one with a taken id
+        first = q.add("noop", {}, job_id="taken")
+        q.add("noop", {}, job_id="taken")
+        q.add("noop", {}, delay=60_000)
+        bulk = q.add_bulk([{"name": "noop"}, {"name": "noop", "opts": {"delay": 60_000}}])
+        sent = noop.send()
+        # Then the listener heard of exactly the jobs created waiting, once each
+        assert heard == [first.id, bulk[0].id, sent.message_id]
+    finally:
+        clear()
+        q.obliterate(force=True)

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from pipeline import Queue
-from pipeline.errors import InvalidJobError, JobNotFoundError, JobStateError, RedisUnavailableError
+from pipeline.errors import (
+    InvalidJobError,
+    JobNotFoundError,
+    JobStateError,
+    JobTimeoutError,
+    RedisUnavailableError,
+)
 from pipeline.job import JobState
 from pipeline.settings import Settings
 from tests.support import free_port
@@ -162,3 +168,20 @@ def test_job_logs_are_kept_per_job(make_queue):
     job.log("one")
     job.log("two")
     assert q.get_job_logs(job.id) == ["one", "two"]
+
+
+def test_the_old_unit_less_duration_names_still_work_with_a_deprecation_warning(make_queue):
+    q = make_queue()
+    job = q.add("noop", {})
+    try:
+        with pytest.warns(DeprecationWarning, match="grace_ms"):
+            assert q.clean(grace=0) == []
+        with pytest.warns(DeprecationWarning, match="duration_ms"):
+            q.set_rate_limit(5, duration=1000)
+        assert q.get_rate_limit() == {"max": 5, "duration": 1000}
+        with pytest.warns(DeprecationWarning, match="timeout_s"), pytest.raises(JobTimeoutError):
+            job.wait_until_finished(timeout=0.01)
+        with pytest.raises(TypeError, match="both"):
+            q.clean(0, grace=0)
+    finally:
+        q.obliterate(force=True)

@@ -38,7 +38,7 @@ def test_jobs_of_a_killed_worker_stall_and_complete_elsewhere_exactly_once_more(
         assert job.wait_until_finished(1 + 0.5 + 5 + 2 + 5) == "B"
     assert time.monotonic() - killed_at < 1 + 0.5 + 5 + 2  # lock + interval + 5 s + the run itself
     assert [client.lrange(f"{runs}:{i}", 0, -1) for i in range(8)] == [[b"A", b"B"]] * 8
-    stalled = {e.job_id for e in events.read(timeout=1, count=10_000) if e.name == "stalled"}
+    stalled = {e.job_id for e in events.read(timeout_s=1, count=10_000) if e.name == "stalled"}
     assert stalled == {j.id for j in jobs}
 
 

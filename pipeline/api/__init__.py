@@ -17,12 +17,10 @@ from fastapi import Depends, FastAPI
 from pipeline import app as wiring
 from pipeline.api import alerts, jobs, live, pages, probes, problems, queues, session
 from pipeline.api.auth import Credentials, Role
-from pipeline.api.deps import UnknownQueueError
 from pipeline.api.security import CSRF_HEADER, SESSION_COOKIE, AuthConfig, require
 
 __all__ = ["create_app"]
 
-problems.register_status(UnknownQueueError, 404)
 
 _ERROR_STATUSES = {
     "401": "No credentials, or credentials that are not valid",

@@ -78,16 +78,13 @@ _STATUS: list[tuple[type[BaseException], int]] = [
     (NotFoundError, 404),
     (errors.InvalidJobError, 400),
     (InvalidRequestError, 400),
+    (errors.UnknownQueueError, 404),
     (errors.JobStateError, 409),
+    (errors.QueueBusyError, 409),
     (TooManyLoginsError, 429),
     (errors.RedisUnavailableError, 503),
 ]
 _ATTRIBUTES = ("queue", "job_id", "state", "field", "retry_after", "active")
-
-
-def register_status(kind: type[BaseException], status: int) -> None:
-    """Map another error kind to a status (kinds defined next to their routers)."""
-    _STATUS.insert(0, (kind, status))
 
 
 def error_response(status: int, kind: str, message: str, **extra: Any) -> JSONResponse:

@@ -77,6 +77,32 @@ def clean(
     return {"message": f"Removed {len(removed)} {status} job(s)", "removed": len(removed)}
 
 
+@router.post("/queues/{queue}/promote-all", responses={404: {}})
+def promote_all(queue: QueueDep, _: Operator) -> dict[str, Any]:
+    """Run every delayed job now (the soonest due first)."""
+    promoted = queue.promote_jobs()
+    return {"message": f"Promoted {promoted} delayed job(s)", "promoted": promoted}
+
+
+@router.post("/queues/{queue}/retry-failed", responses={404: {}})
+def retry_failed(queue: QueueDep, _: Operator) -> dict[str, Any]:
+    """Move every failed job back to waiting (the oldest failure first)."""
+    retried = queue.retry_jobs("failed")
+    return {"message": f"Retried {retried} failed job(s)", "retried": retried}
+
+
+@router.delete("/queues/{queue}", responses={404: {}, 409: {}})
+def remove_queue(
+    queue: QueueDep,
+    _: Admin,
+    force: Annotated[bool, Query(description="also delete jobs that are running")] = False,
+) -> dict[str, Any]:
+    """Delete the queue entirely: its jobs in every state, logs, events, metrics, repeats and
+    settings.  Refused (409) while jobs are running unless ``force``."""
+    removed = queue.obliterate(force=force)
+    return {"message": f"Removed queue {queue.name!r} and its {removed} job(s)", "removed": removed}
+
+
 @router.delete("/queues/{queue}/waiting", responses={404: {}})
 def empty(queue: QueueDep, _: Admin) -> dict[str, Any]:
     """Delete every waiting and delayed job (Bull's ``empty``)."""

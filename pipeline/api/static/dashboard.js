@@ -216,6 +216,10 @@ function renderQueueActions(name, q) {
   const path = queuePath(name);
   if (q && q.paused) button(box, "Resume", () => call("POST", path + "/resume"), {role: "operator"});
   else button(box, "Pause", () => call("POST", path + "/pause"), {role: "operator"});
+  button(box, "Promote all delayed", () => call("POST", path + "/promote-all"),
+         {role: "operator", confirm: `Run every delayed job of ${name} now?`});
+  button(box, "Retry all failed", () => call("POST", path + "/retry-failed"),
+         {role: "operator", confirm: `Retry every failed job of ${name}?`});
   for (const status of ["completed", "failed"]) {
     button(box, "Clean " + status, () => {
       const grace = window.prompt(`Delete ${status} jobs of ${name} that finished more than how many seconds ago?`, "0");
@@ -225,6 +229,13 @@ function renderQueueActions(name, q) {
   }
   button(box, "Empty", () => call("DELETE", path + "/waiting"),
          {role: "admin", danger: true, confirm: `Delete every waiting and delayed job of ${name}?`});
+  button(box, "Remove queue", async () => {
+    const typed = window.prompt(`This deletes queue ${name} with all its jobs, logs and settings. Type its name to confirm.`);
+    if (typed !== name) return {message: "Queue not removed (the name did not match)"};
+    const out = await call("DELETE", path);
+    go({});
+    return out;
+  }, {role: "admin", danger: true});
 }
 
 async function renderPage(r) {
@@ -283,7 +294,8 @@ function jobRows(queue, jobs) {
     const data = row.insertCell();
     data.appendChild(el("pre", JSON.stringify(j.data)));
     cell(row, j.state === "failed" ? j.failed_reason
-         : j.state === "delayed" ? "due " + when(j.delayed_until) : JSON.stringify(j.result));
+         : j.state === "delayed" ? "due " + when(j.delayed_until)
+         : j.state === "completed" ? JSON.stringify(j.result) : "—");
     jobButtons(row.insertCell(), queue, j);
   }
 }
