@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench install compat
+.PHONY: demo test lint bench bench-cluster install compat
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,3 +33,7 @@ compat: install
 
 bench: install
 	$(BIN)/python bench/bench.py
+
+# Throughput with queues on 3 masters against 1, on local clusters started from redis-server.
+bench-cluster: install
+	$(BIN)/python bench/cluster.py

@@ -8,7 +8,9 @@ the only difference is how many Redis processes share the work.  Each round:
 
 - add: producer processes ``add()`` jobs one at a time, round-robin over the queues;
 - processing: worker processes serving every queue drain what was added
-  (a no-op handler), from start to the last job finished.
+  (a no-op handler), from start to the last job finished;
+- how the Redis work spread: the busiest master's share of the CPU all masters
+  used over the round (100% on one master, about 33% when 3 share it evenly).
 
 Figures are medians over the rounds, with the ratio of 3 masters to 1.  Redis
 runs single-threaded per process, so a second and third master pay off once one
@@ -99,8 +101,18 @@ def _collect(reports: Any, kind: str, n: int, timeout: float = 120) -> list[floa
     return values
 
 
-def measure_round(plan: Plan) -> tuple[float, float]:
-    """(add jobs/s, processing jobs/s) of one round."""
+def redis_cpu(cluster: LocalCluster) -> list[float]:
+    """CPU seconds (user + system) each master has used so far."""
+    out = []
+    for server in cluster.masters():
+        info = server.client.info("cpu")
+        out.append(float(info["used_cpu_user"]) + float(info["used_cpu_sys"]))
+    return out
+
+
+def measure_round(plan: Plan, cluster: LocalCluster) -> tuple[float, float, float]:
+    """(add jobs/s, processing jobs/s, the busiest master's share of Redis CPU) of one round."""
+    cpu_before = redis_cpu(cluster)
     ctx = multiprocessing.get_context("spawn")
     reports, go = ctx.Queue(), ctx.Event()
     producers = [
@@ -134,9 +146,10 @@ def measure_round(plan: Plan) -> tuple[float, float]:
     _collect(reports, "done", len(workers))
     for w in workers:
         w.join(10)
+    used = [after - before for before, after in zip(cpu_before, redis_cpu(cluster), strict=True)]
     for q in queues:
         q.clean(0, "completed")
-    return added / add_s, added / process_s
+    return added / add_s, added / process_s, max(used) / sum(used)
 
 
 def spread_queues(cluster: LocalCluster, namespace: str, count: int) -> tuple[str, ...]:
@@ -156,13 +169,13 @@ def spread_queues(cluster: LocalCluster, namespace: str, count: int) -> tuple[st
     return tuple(name for group in names.values() for name in group)
 
 
-def run(args: argparse.Namespace) -> dict[int, tuple[list[float], list[float]]]:
+def run(args: argparse.Namespace) -> dict[int, tuple[list[float], list[float], list[float]]]:
     namespace = f"bench-{uuid.uuid4().hex[:6]}"
     three = LocalCluster(masters=3, replicas=0)
     one = LocalCluster(masters=1, replicas=0)
     try:
         queues = spread_queues(three, namespace, args.queues)
-        results: dict[int, tuple[list[float], list[float]]] = {1: ([], []), 3: ([], [])}
+        results: dict[int, tuple[list[float], list[float], list[float]]] = {1: ([], [], []), 3: ([], [], [])}
         for round_no in range(args.rounds):
             order = [(1, one), (3, three)] if round_no % 2 == 0 else [(3, three), (1, one)]
             for masters, cluster in order:
@@ -174,12 +187,13 @@ def run(args: argparse.Namespace) -> dict[int, tuple[list[float], list[float]]]:
                     workers=args.workers,
                     threads=args.threads,
                 )
-                add_rate, process_rate = measure_round(plan)
+                add_rate, process_rate, busiest = measure_round(plan, cluster)
                 results[masters][0].append(add_rate)
                 results[masters][1].append(process_rate)
+                results[masters][2].append(busiest)
                 print(
                     f"  round {round_no + 1}, {masters} master(s): add {add_rate:,.0f} jobs/s, "
-                    f"processing {process_rate:,.0f} jobs/s",
+                    f"processing {process_rate:,.0f} jobs/s, busiest master {busiest:.0%} of Redis CPU",
                     flush=True,
                 )
         return results
@@ -208,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     for label, index in (("add(), jobs/s", 0), ("processing, no-op handler, jobs/s", 1)):
         one, three = statistics.median(results[1][index]), statistics.median(results[3][index])
         print(f"| {label} | {one:,.0f} | {three:,.0f} | {three / one:.2f}x |")
+    one, three = statistics.median(results[1][2]), statistics.median(results[3][2])
+    print(f"| busiest master's share of Redis CPU | {one:.0%} | {three:.0%} | |")
     return 0
 
 

@@ -57,7 +57,9 @@ def wait_until(predicate: Callable[..., Any], timeout: float, what: str, *args: 
 class Server:
     """One ``redis-server`` child process on a free loopback port."""
 
-    def __init__(self, directory: Path, args: list[str], *, sentinel: bool = False) -> None:
+    def __init__(
+        self, directory: Path, args: list[str], *, sentinel: bool = False, password: str = ""
+    ) -> None:
         self.port = free_port()
         self.dir = directory / str(self.port)
         self.dir.mkdir()
@@ -71,7 +73,9 @@ class Server:
             base.append(f"cluster-port {self.bus_port}")
         self.config = self.dir / "redis.conf"
         self.config.write_text("\n".join(base + args) + "\n")
-        self.client = redis.Redis(port=self.port, socket_connect_timeout=0.5, socket_timeout=5)
+        self.client = redis.Redis(
+            port=self.port, password=password or None, socket_connect_timeout=0.5, socket_timeout=5
+        )
         self.start()
 
     def start(self) -> None:
@@ -117,8 +121,8 @@ class _ServerSet:
         self.dir = Path(tempfile.mkdtemp(prefix=prefix))
         self.servers: list[Server] = []
 
-    def _start(self, args: list[str], *, sentinel: bool = False) -> Server:
-        server = Server(self.dir, args, sentinel=sentinel)
+    def _start(self, args: list[str], *, sentinel: bool = False, password: str = "") -> Server:
+        server = Server(self.dir, args, sentinel=sentinel, password=password)
         self.servers.append(server)
         return server
 
@@ -141,8 +145,11 @@ class LocalCluster(_ServerSet):
     promoted, the other masters keep serving their slots.
     """
 
-    def __init__(self, masters: int = 3, replicas: int = 1, node_timeout_ms: int = 1000) -> None:
+    def __init__(
+        self, masters: int = 3, replicas: int = 1, node_timeout_ms: int = 1000, password: str = ""
+    ) -> None:
         super().__init__("pipeline-cluster-")
+        self.password = password
         try:
             args = [
                 "cluster-enabled yes",
@@ -151,7 +158,9 @@ class LocalCluster(_ServerSet):
                 "cluster-require-full-coverage no",
                 "cluster-replica-validity-factor 0",
             ]
-            nodes = [self._start(args) for _ in range(masters * (1 + replicas))]
+            if password:
+                args += [f"requirepass {password}", f"masterauth {password}"]
+            nodes = [self._start(args, password=password) for _ in range(masters * (1 + replicas))]
             self._form(nodes[:masters], nodes[masters:], replicas)
         except BaseException:
             self.stop()
@@ -209,16 +218,22 @@ class LocalCluster(_ServerSet):
         target.client.execute_command("CLUSTER SETSLOT", slot, "IMPORTING", source_id)
         source.client.execute_command("CLUSTER SETSLOT", slot, "MIGRATING", target_id)
         while keys := source.client.execute_command("CLUSTER GETKEYSINSLOT", slot, batch):
-            source.client.execute_command("MIGRATE", "127.0.0.1", target.port, "", 0, 5000, "KEYS", *keys)
+            auth = ("AUTH", self.password) if self.password else ()
+            source.client.execute_command(
+                "MIGRATE", "127.0.0.1", target.port, "", 0, 5000, *auth, "KEYS", *keys
+            )
         for server in (target, source, *self.masters()):
             server.client.execute_command("CLUSTER SETSLOT", slot, "NODE", target_id)
 
     def settings(self, base: Settings | None = None) -> Settings:
         startup = tuple(s.address for s in self.nodes)
-        return (base or Settings()).replace(redis_cluster_nodes=startup, redis_url="", redis_explicit=True)
+        return (base or Settings()).replace(
+            redis_cluster_nodes=startup, redis_password=self.password, redis_url="", redis_explicit=True
+        )
 
     def env(self) -> dict[str, str]:
-        return {"REDIS_CLUSTER_NODES": format_addresses(tuple(s.address for s in self.nodes))}
+        env = {"REDIS_CLUSTER_NODES": format_addresses(tuple(s.address for s in self.nodes))}
+        return {**env, "REDIS_PASSWORD": self.password} if self.password else env
 
     def wait_healthy(self, timeout: float = 30) -> None:
         """Wait until every live node sees the cluster as whole again (after a failover)."""
@@ -257,13 +272,20 @@ class LocalSentinelSet(_ServerSet):
         sentinels: int = 3,
         down_after_ms: int = 1000,
         failover_timeout_ms: int = 3000,
+        password: str = "",
+        sentinel_password: str = "",
     ) -> None:
+        """``password`` is the master's and replicas' (``requirepass``), ``sentinel_password``
+        the Sentinels' own."""
         super().__init__("pipeline-sentinel-")
         self.name = name
+        self.password = password
+        self.sentinel_password = sentinel_password
         try:
-            self.master = self._start([])
-            follow = [f"replicaof 127.0.0.1 {self.master.port}"]
-            self.replicas = [self._start(follow) for _ in range(replicas)]
+            auth = [f"requirepass {password}", f"masterauth {password}"] if password else []
+            self.master = self._start(auth, password=password)
+            follow = [*auth, f"replicaof 127.0.0.1 {self.master.port}"]
+            self.replicas = [self._start(follow, password=password) for _ in range(replicas)]
             for replica in self.replicas:
                 wait_until(_in_sync, 30, "the replica syncing", replica)
             quorum = sentinels // 2 + 1
@@ -273,7 +295,13 @@ class LocalSentinelSet(_ServerSet):
                 f"sentinel failover-timeout {name} {failover_timeout_ms}",
                 f"sentinel parallel-syncs {name} 1",
             ]
-            self.sentinels = [self._start(config, sentinel=True) for _ in range(sentinels)]
+            if password:
+                config.append(f"sentinel auth-pass {name} {password}")
+            if sentinel_password:  # the Sentinels ask it of clients and of each other
+                config += [f"requirepass {sentinel_password}", f"sentinel sentinel-pass {sentinel_password}"]
+            self.sentinels = [
+                self._start(config, sentinel=True, password=sentinel_password) for _ in range(sentinels)
+            ]
             for s in self.sentinels:
                 wait_until(self._sees_everyone, 30, "the Sentinels meeting", s, replicas, sentinels - 1)
         except BaseException:
@@ -299,6 +327,8 @@ class LocalSentinelSet(_ServerSet):
         return (base or Settings()).replace(
             redis_sentinels=tuple(s.address for s in self.sentinels),
             redis_sentinel_master=self.name,
+            redis_password=self.password,
+            redis_sentinel_password=self.sentinel_password,
             redis_url="",
             redis_explicit=True,
         )
@@ -307,6 +337,8 @@ class LocalSentinelSet(_ServerSet):
         return {
             "REDIS_SENTINELS": format_addresses(tuple(s.address for s in self.sentinels)),
             "REDIS_SENTINEL_MASTER": self.name,
+            **({"REDIS_PASSWORD": self.password} if self.password else {}),
+            **({"REDIS_SENTINEL_PASSWORD": self.sentinel_password} if self.sentinel_password else {}),
         }
 
 

@@ -128,9 +128,7 @@ class QueueCollector(Collector):
         buckets: dict[str, dict[str, int]] = {}
         for field, value in totals.items():
             kind, _, rest = field.partition(":")
-            if kind == "completed":
-                completed.add_metric([name, rest], value)
-            elif kind == "failed":
+            if kind == "failed":
                 failed.add_metric([name, rest], value)
             elif kind == "bucket":
                 job_name, _, bound = rest.rpartition(":")
@@ -142,6 +140,8 @@ class QueueCollector(Collector):
                 series.append((_seconds(bound), float(cumulative)))
             cumulative += per_bucket.get("inf", 0)
             series.append(("+Inf", float(cumulative)))
+            # Every completion counts in one bucket: their sum is the completed count.
+            completed.add_metric([name, job_name], cumulative)
             sum_s = totals.get(f"sum:{job_name}", 0) / 1000
             duration.add_metric([name, job_name], series, sum_s)
         oldest.add_metric([name], _oldest_waiting_s(queue))

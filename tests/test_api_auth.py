@@ -243,3 +243,12 @@ def test_the_api_refuses_to_serve_a_public_address_without_credentials(tmp_path)
     assert run.returncode != 0
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and "--allow-unauthenticated" in lines[0] and "PIPELINE_API_TOKENS" in lines[0]
+
+
+def test_with_no_credentials_a_request_to_a_host_name_is_refused_against_dns_rebinding(api_server):
+    base = api_server(Credentials())
+    assert httpx.get(f"{base}/queues").status_code == 200
+    assert httpx.get(f"{base.replace('127.0.0.1', 'localhost')}/queues").status_code == 200
+    rebound = httpx.get(f"{base}/queues", headers={"Host": "attacker.example:8080"})
+    assert rebound.status_code == 403 and "host name" in rebound.json()["message"]
+    assert httpx.get(f"{base}/auth/session", headers={"Host": "attacker.example"}).status_code == 403

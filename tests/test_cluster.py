@@ -29,7 +29,7 @@ IDLE = {"waiting": 0, "delayed": 0, "active": 0}
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[LocalCluster]:
-    servers = LocalCluster(masters=3, replicas=1, node_timeout_ms=1000)
+    servers = LocalCluster(masters=3, replicas=1, node_timeout_ms=1000, password="cluster-pw")
     try:
         yield servers
     finally:

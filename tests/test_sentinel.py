@@ -24,7 +24,10 @@ from tests.support import WorkerProcess, unique, wait_for
 
 @pytest.fixture(scope="module")
 def sentinel_set() -> Iterator[LocalSentinelSet]:
-    servers = LocalSentinelSet(down_after_ms=1000, failover_timeout_ms=3000)
+    # Passwords on both the servers and the Sentinels: the settings' two passwords reach each.
+    servers = LocalSentinelSet(
+        down_after_ms=1000, failover_timeout_ms=3000, password="srv-pw", sentinel_password="sentinel-pw"
+    )
     try:
         yield servers
     finally:

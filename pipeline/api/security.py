@@ -10,6 +10,7 @@ read nor send: a form cannot set headers, and a ``no-cors`` fetch may not).
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -66,6 +67,25 @@ def same_origin(request: Request) -> bool:
     return f"{parts.scheme}://{parts.netloc}" == f"{request.url.scheme}://{request.headers.get('host', '')}"
 
 
+def check_open_host(request: Request) -> None:
+    """With no credentials, serve only requests addressed to an IP or ``localhost``.
+
+    A page whose own domain name is re-pointed at this address (DNS rebinding) is
+    same-origin with it in the browser and could read and change everything; its
+    requests carry that domain name in ``Host``, so they are refused here.
+    """
+    host = urlsplit("//" + request.headers.get("host", "")).hostname or ""
+    if host == "localhost":
+        return
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise ForbiddenError(
+            f"with no credentials configured the API answers only to an IP address or localhost, "
+            f"not to the host name {host!r}: configure credentials to serve a host name"
+        ) from None
+
+
 def session_principal(request: Request) -> Principal | None:
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
@@ -82,6 +102,8 @@ def session_principal(request: Request) -> Principal | None:
 def authenticate(request: Request) -> Principal:
     """The caller, or 401.  Mutating cookie requests must carry the session's CSRF token."""
     config = auth_config(request)
+    if config.open_access:
+        check_open_host(request)
     header = request.headers.get("authorization", "")
     if header:
         scheme, _, token = header.partition(" ")

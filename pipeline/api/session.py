@@ -18,7 +18,14 @@ from pipeline import app as wiring
 from pipeline.api import audit, pages
 from pipeline.api.auth import Principal, Role
 from pipeline.api.problems import ForbiddenError, NotAuthenticatedError, TooManyLoginsError
-from pipeline.api.security import SESSION_COOKIE, auth_config, require, same_origin, session_principal
+from pipeline.api.security import (
+    SESSION_COOKIE,
+    auth_config,
+    check_open_host,
+    require,
+    same_origin,
+    session_principal,
+)
 from pipeline.keys import ApiKeys
 
 router = APIRouter(tags=["session"])
@@ -105,6 +112,8 @@ def current_session(request: Request, response: Response) -> SessionInfo:
     the console sends with every change.
     """
     config = auth_config(request)
+    if config.open_access:
+        check_open_host(request)
     principal = session_principal(request)
     if principal is None and config.open_access and request.headers.get("authorization") is None:
         cookie, principal = config.signer.issue("anonymous", Role.ADMIN, "open")

@@ -5,9 +5,11 @@
   and, once the ring holds more than a week of minutes (10080), deletes the
   oldest, so memory stays fixed.  Completed jobs also push their duration (ms)
   on a list trimmed to the newest 1000, for percentiles.
-  All-time counters for Prometheus go to the hash <prefix>totals: "<kind>:<name>",
-  and for completed jobs the duration histogram "bucket:<name>:<upper bound ms or
-  inf>" (the count of its own bucket; readers add them up) and "sum:<name>" (ms).
+  All-time counters for Prometheus go to the hash <prefix>totals: "<kind>:<name>"
+  for failed jobs; for completed jobs the duration histogram "bucket:<name>:<upper
+  bound ms or inf>" (the count of its own bucket; readers add them up, and their
+  sum is the completed count, so no counter of its own costs a command per job)
+  and "sum:<name>" (ms).
   Keys used (same slot as the queue): <prefix><kind>:<name>, <prefix>durations:<name>,
   <prefix>names (set of job names seen), <prefix>totals.
 ]]
@@ -26,8 +28,9 @@ local function record_metric(metrics_prefix, kind, name, now, duration)
     end
   end
   local totals = metrics_prefix .. "totals"
-  redis.call("HINCRBY", totals, kind .. ":" .. name, 1)
-  if duration then
+  if not duration then
+    redis.call("HINCRBY", totals, kind .. ":" .. name, 1)
+  else
     local bound = "inf"
     for _, upper in ipairs(DURATION_BUCKETS_MS) do
       if duration <= upper then bound = upper break end
