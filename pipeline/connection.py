@@ -9,6 +9,10 @@ from typing import Any, ParamSpec, TypeVar, cast
 from urllib.parse import urlsplit
 
 import redis
+import redis.asyncio as aioredis
+from redis.asyncio.cluster import ClusterNode as AsyncClusterNode
+from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
+from redis.asyncio.sentinel import Sentinel as AsyncSentinel
 from redis.backoff import ExponentialBackoff
 from redis.cluster import ClusterNode, RedisCluster
 from redis.exceptions import (
@@ -42,6 +46,22 @@ UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
     RedisClusterUnreachableError,
 )
 PING_ERRORS: tuple[type[Exception], ...] = (*UNAVAILABLE_ERRORS, OSError)
+#: How a cluster client's slot-map refresh says it found no node, or a slot without a master:
+#: a plain ``RedisClusterException``, the class it also raises for misuse, told apart by its text.
+TOPOLOGY_OUTAGES = (
+    "All slots are not covered",
+    "Redis Cluster cannot be connected",
+    "startup_nodes could not agree",
+)
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` means Redis is out of reach for now (an outage, a failover), not a bug."""
+    if isinstance(exc, UNAVAILABLE_ERRORS):
+        return True
+    return type(exc) is RedisClusterException and str(exc).startswith(TOPOLOGY_OUTAGES)
+
+
 #: Every error a Redis command may raise (the cluster client's own are no ``RedisError``).
 REDIS_ERRORS: tuple[type[Exception], ...] = (redis.RedisError, RedisClusterException)
 
@@ -158,20 +178,49 @@ def _sentinel_client(settings: Settings) -> redis.Redis:
 
 
 def _cluster_client(settings: Settings) -> redis.Redis:
-    cluster = RedisCluster(
-        startup_nodes=[ClusterNode(host, port) for host, port in settings.redis_cluster_nodes],
-        password=settings.redis_password or None,
-        ssl=settings.redis_tls,
-        socket_keepalive=True,
-        # The cluster client retries a command after MOVED, ASK or a lost node, refreshing its
-        # slot map in between; this spreads the retries over a replica's promotion.
-        retry=FAILOVER_RETRY,
-    )
+    try:
+        cluster = RedisCluster(
+            startup_nodes=[ClusterNode(host, port) for host, port in settings.redis_cluster_nodes],
+            password=settings.redis_password or None,
+            ssl=settings.redis_tls,
+            socket_keepalive=True,
+            # The cluster client retries a command after MOVED, ASK or a lost node, refreshing its
+            # slot map in between; this spreads the retries over a replica's promotion.
+            retry=FAILOVER_RETRY,
+        )
+    except RedisClusterException as exc:
+        # Unlike a single node's, the cluster client asks for the slot map when it is made: no
+        # node answering, or a slot without a master, is an outage, not a bug.
+        raise RedisUnavailableError(describe(settings), reason_of(exc), setting_name(settings)) from None
     return cast(redis.Redis, cluster)
 
 
+def make_async_client(settings: Settings) -> aioredis.Redis | AsyncRedisCluster:
+    """An asyncio client for the same Redis as :func:`make_client` (for the API's live feed)."""
+    if settings.redis_mode == "cluster":
+        return AsyncRedisCluster(
+            startup_nodes=[AsyncClusterNode(host, port) for host, port in settings.redis_cluster_nodes],
+            password=settings.redis_password or None,
+            ssl=settings.redis_tls,
+        )
+    if settings.redis_mode == "sentinel":
+        tls: dict[str, Any] = {"ssl": True} if settings.redis_tls else {}
+        sentinel_kwargs: dict[str, Any] = {"socket_timeout": 1.0, "socket_connect_timeout": 1.0, **tls}
+        if settings.redis_sentinel_password:
+            sentinel_kwargs["password"] = settings.redis_sentinel_password
+        sentinel = AsyncSentinel(list(settings.redis_sentinels), sentinel_kwargs=sentinel_kwargs)
+        master = sentinel.master_for(
+            settings.redis_sentinel_master,
+            password=settings.redis_password or None,
+            db=settings.redis_db,
+            **tls,
+        )
+        return cast(aioredis.Redis, master)
+    return aioredis.Redis.from_url(check_url(settings.resolved_redis_url(), setting_name(settings)))
+
+
 def is_cluster(client: object) -> bool:
-    return isinstance(client, RedisCluster)
+    return isinstance(client, RedisCluster | AsyncRedisCluster)
 
 
 def follows_failovers(client: redis.Redis) -> bool:

@@ -20,6 +20,7 @@ from pipeline import app
 from pipeline.api import create_app
 from pipeline.api.auth import Credentials
 from pipeline.broker import PipelineBroker, default_middleware, set_broker
+from pipeline.connection import make_client
 from pipeline.embedded import EmbeddedRedis
 from pipeline.queue import Queue
 from pipeline.settings import Settings
@@ -183,7 +184,7 @@ def api_server(configured: Settings, api_credentials: Credentials) -> Iterator[C
         server.should_exit = True
     for _, thread in started:
         thread.join(10)
-    client = redis.Redis.from_url(configured.redis_url)
+    client = make_client(configured)  # a cluster client scans every master
     for key in client.scan_iter(match=f"{configured.namespace}:*", count=1000):  # its own namespace only
         client.delete(key)
     client.close()

@@ -6,20 +6,23 @@ slot run last (they change the cluster's shape for whatever follows).
 
 from __future__ import annotations
 
+import json
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
+from urllib.parse import urlencode
 
+import httpx
 import pytest
 from redis.crc import key_slot
 
-from pipeline import Queue, actor
+from pipeline import Queue, actor, app
 from pipeline.devcluster import LocalCluster
 from pipeline.errors import PipelineError
 from pipeline.events import QueueEvents
 from pipeline.job import JobState
-from pipeline.keys import QueueKeys
+from pipeline.keys import QueueKeys, queues_set
 from pipeline.scheduler import RepeatScheduler
 from pipeline.settings import Settings
 from tests.support import WorkerProcess, unique, wait_for
@@ -163,6 +166,85 @@ def test_repeats_on_every_master_are_fired_by_one_scheduler(queues, settings):
         for q in queues:
             for definition in q.get_repeatable_jobs():
                 q.remove_repeatable(definition.key)
+
+
+def test_the_api_lists_and_acts_on_queues_of_every_master_and_relays_their_live_events(api, queues):
+    # Given a job in a queue on each master, added through the API
+    names = [q.name for q in queues]
+    first = {}
+    for name in names:
+        added = api.post(f"/queues/{name}/jobs?create=true", json={"name": "echo", "data": {"n": 1}})
+        assert added.status_code == 201, added.text
+        first[name] = added.json()["id"]
+
+    # Then the queues and their jobs are listed, whichever master holds them, and acted on
+    listed = {q["name"]: q for q in api.get("/queues").json()}
+    assert all(listed[name]["counts"]["waiting"] == 1 for name in names), listed
+    for name in names:
+        assert [j["id"] for j in api.get(f"/queues/{name}/jobs").json()["jobs"]] == [first[name]]
+    assert api.post(f"/queues/{names[1]}/pause").status_code == 200 and queues[1].is_paused()
+
+    # And the live feed, following queues on two masters, relays the events of both: those
+    # after the position it resumes from and those written while it waits
+    followed = names[:2]
+    late: list[str] = []
+    adder = threading.Timer(0.5, lambda: late.extend(q.add("late", {}).id for q in queues[:2]))
+    adder.start()
+    try:
+        params = {"queues": ",".join(followed), "last_id": urlencode(dict.fromkeys(followed, "0-0"))}
+        seen = live_job_ids(api, params, lambda ids: len(late) == 2 and ids >= {*late, *first.values()})
+    finally:
+        adder.join()
+    assert seen[followed[0]] >= {first[followed[0]], late[0]}, seen
+    assert seen[followed[1]] >= {first[followed[1]], late[1]}, seen
+    assert set(seen) == set(followed), "only the followed queues"
+
+
+def test_the_api_answers_503_while_a_slot_it_reads_has_no_master_and_serves_again_once_covered(
+    api, queues, cluster, settings
+):
+    # Given the slot of the set of queue names (read directly by every queue route) without a
+    # master for a while, as between a master's loss and its replica's promotion
+    q = queues[0]
+    q.add("echo", {})
+    assert api.get("/queues").status_code == 200, "the API's client knows the slot map"
+    names_key = queues_set(settings.namespace)
+    slot = key_slot(names_key.encode())
+    owner = cluster.master_of(names_key)
+    for server in cluster.nodes:
+        server.client.execute_command("CLUSTER DELSLOTS", slot)
+    try:
+        # Then the routes answer the one 503 shape naming the cluster, not a 500
+        for path in ("/queues", f"/queues/{q.name}/jobs"):
+            response = api.get(path)
+            assert response.status_code == 503, (path, response.text)
+            body = response.json()
+            assert body["error"] == "RedisUnavailableError" and "REDIS_CLUSTER_NODES" in body["message"]
+        # Also in an API process that starts during the outage (its client is made then)
+        app.configure(app.get_settings())
+        assert api.get("/queues").status_code == 503
+    finally:
+        owner.client.execute_command("CLUSTER ADDSLOTS", slot)
+    # And once the slot is served again the same routes answer
+    cluster.wait_healthy()
+    wait_for(lambda: api.get("/queues").status_code == 200, 15, message="the slot served again")
+    assert api.get(f"/queues/{q.name}/jobs").json()["total"] == 1
+
+
+def live_job_ids(
+    api: httpx.Client, params: dict[str, str], done: Callable[[set[str]], bool]
+) -> dict[str, set[str]]:
+    """The job ids of /live's ``job`` events, by queue, once ``done`` holds for all of them (20 s at most)."""
+    seen: dict[str, set[str]] = {}
+    deadline = time.monotonic() + 20
+    with api.stream("GET", "/live", params=params, timeout=20) as stream:
+        for line in stream.iter_lines():
+            if line.startswith("data: ") and '"job_id"' in line:
+                event = json.loads(line.removeprefix("data: "))
+                seen.setdefault(event["queue"], set()).add(event["job_id"])
+            if done(set().union(*seen.values())) or time.monotonic() > deadline:
+                break
+    return seen
 
 
 class Producer(threading.Thread):

@@ -11,6 +11,7 @@ import redis
 from pipeline import app as wiring
 from pipeline.api.auth import Principal
 from pipeline.api.problems import InvalidRequestError
+from pipeline.connection import UNAVAILABLE_ERRORS
 from pipeline.keys import ApiKeys
 
 logger = logging.getLogger("pipeline.api.audit")
@@ -47,7 +48,7 @@ def record(
             maxlen=settings.api_audit_max_len,
             approximate=True,
         )
-    except (redis.ConnectionError, redis.TimeoutError):
+    except UNAVAILABLE_ERRORS:
         logger.warning("Could not write the audit entry %r (Redis unreachable).", fields)
 
 

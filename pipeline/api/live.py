@@ -5,6 +5,11 @@ position in every followed stream (``queue=stream-id`` pairs), so a reconnecting
 browser (``Last-Event-ID``, or ``last_id`` in the query) resumes where it stopped and
 misses nothing still in the streams.  While Redis is unreachable the connection stays
 open and says so (``unavailable``), then ``available`` once Redis answers again.
+
+One Redis node serves every stream with one blocking ``XREAD``.  On a cluster each
+queue's stream lives in its own slot and ``XREAD`` may not span slots, so the feed
+reads every slot's streams without blocking, in one pipeline (one round trip per
+master), and waits ``POLL_S`` between rounds that found nothing.
 """
 
 from __future__ import annotations
@@ -15,14 +20,16 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any, cast
 from urllib.parse import parse_qsl, urlencode
 
-import redis
 import redis.asyncio as aioredis
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
+from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
+from redis.crc import key_slot
 
 from pipeline import app as wiring
 from pipeline.api.deps import UnknownQueueError, known_queue_names
 from pipeline.api.problems import InvalidRequestError
+from pipeline.connection import PING_ERRORS, is_cluster, is_unavailable, make_async_client
 from pipeline.keys import QueueKeys, queues_set
 from pipeline.options import validate_queue_name
 
@@ -33,6 +40,11 @@ BLOCK_MS = 5_000
 #: Events relayed per read at most, so a burst reaches the page in slices.
 BATCH = 500
 MAX_QUEUES = 200
+#: On a cluster, the pause between two reads of every slot that found nothing.
+POLL_S = 0.25
+
+Entries = list[tuple[bytes, dict[bytes, bytes]]]
+AnyClient = aioredis.Redis | AsyncRedisCluster
 
 
 def _positions(raw: str | None) -> dict[str, str]:
@@ -80,7 +92,7 @@ async def live(
 
 async def _events(names: list[str], follow_all: bool, start: dict[str, str]) -> AsyncIterator[str]:
     settings = wiring.get_settings()
-    client = aioredis.Redis.from_url(settings.resolved_redis_url())
+    client = make_async_client(settings)
     stream_of = {n: QueueKeys.for_queue(settings.namespace, n).events for n in names}
     position = {n: start.get(n, "") for n in names}
     down = False
@@ -92,16 +104,10 @@ async def _events(names: list[str], follow_all: bool, start: dict[str, str]) -> 
                 if down:
                     down = False
                     yield _message("available", {}, position)
-                reply = cast(
-                    list[tuple[bytes, list[tuple[bytes, dict[bytes, bytes]]]]],
-                    await client.xread(
-                        {stream_of[n]: position[n] for n in names}, count=BATCH, block=BLOCK_MS
-                    ),
-                )
+                reply = await _read(client, {stream_of[n]: n for n in names}, position)
                 if not reply:
                     yield ": alive\n\n"
-                for key, entries in reply or []:
-                    name = next(n for n, k in stream_of.items() if k == key.decode())
+                for name, entries in reply:
                     for entry_id, fields in entries:
                         position[name] = entry_id.decode()
                         yield _message("job", _job_event(name, fields), position)
@@ -113,7 +119,9 @@ async def _events(names: list[str], follow_all: bool, start: dict[str, str]) -> 
                         stream_of = {n: QueueKeys.for_queue(settings.namespace, n).events for n in names}
                         position = {n: position.get(n, "") for n in names}
                         yield _message("queues", {"queues": names}, position)
-            except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+            except Exception as exc:
+                if not (isinstance(exc, PING_ERRORS) or is_unavailable(exc)):
+                    raise
                 if not down:
                     down = True
                     yield _message("unavailable", {"message": f"Redis is unreachable: {exc}"}, position)
@@ -122,7 +130,38 @@ async def _events(names: list[str], follow_all: bool, start: dict[str, str]) -> 
         await client.aclose()
 
 
-async def _pin_new(client: aioredis.Redis, stream_of: dict[str, str], position: dict[str, str]) -> None:
+async def _read(
+    client: AnyClient, queue_of: dict[str, str], position: dict[str, str]
+) -> list[tuple[str, Entries]]:
+    """The followed queues' new entries, waiting up to ``BLOCK_MS`` for some; ``queue_of`` maps
+    each stream key to its queue."""
+    by_slot: dict[int, dict[Any, Any]] = {}
+    for key, name in queue_of.items():
+        slot = key_slot(key.encode()) if is_cluster(client) else 0
+        by_slot.setdefault(slot, {})[key] = position[name]
+    if len(by_slot) <= 1:
+        streams = next(iter(by_slot.values()), {})
+        if not streams:
+            await asyncio.sleep(BLOCK_MS / 1000)
+            return []
+        return _by_queue(await client.xread(streams, count=BATCH, block=BLOCK_MS), queue_of)
+    deadline = asyncio.get_running_loop().time() + BLOCK_MS / 1000
+    while True:
+        pipe = client.pipeline(transaction=False)
+        for streams in by_slot.values():
+            pipe.xread(streams, count=BATCH)
+        found = [pair for reply in await pipe.execute() for pair in _by_queue(reply, queue_of)]
+        if found or asyncio.get_running_loop().time() >= deadline:
+            return found
+        await asyncio.sleep(POLL_S)
+
+
+def _by_queue(reply: Any, queue_of: dict[str, str]) -> list[tuple[str, Entries]]:
+    pairs = cast(list[tuple[bytes, Entries]], reply or [])
+    return [(queue_of[key.decode()], entries) for key, entries in pairs if entries]
+
+
+async def _pin_new(client: AnyClient, stream_of: dict[str, str], position: dict[str, str]) -> None:
     """A queue followed from now on starts at its stream's newest entry (or the beginning)."""
     for name, pos in position.items():
         if not pos:

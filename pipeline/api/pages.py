@@ -11,7 +11,6 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import redis
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -20,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from pipeline.api.auth import Role
 from pipeline.api.problems import NotAuthenticatedError
 from pipeline.api.security import SESSION_COOKIE, auth_config, require
+from pipeline.connection import UNAVAILABLE_ERRORS
 from pipeline.errors import RedisUnavailableError
 
 router = APIRouter()
@@ -47,12 +47,15 @@ def page(name: str, status_code: int = 200, csp: str = CSP) -> HTMLResponse:
     return HTMLResponse(_read(name), status_code=status_code, headers={"Content-Security-Policy": csp})
 
 
+_UNREACHABLE: tuple[type[Exception], ...] = (RedisUnavailableError, *UNAVAILABLE_ERRORS)
+
+
 def _signed_in(request: Request) -> bool:
     try:
         require(Role.VIEWER)(request)
     except NotAuthenticatedError:
         return False
-    except (RedisUnavailableError, redis.ConnectionError, redis.TimeoutError):
+    except _UNREACHABLE:
         # The page holds no data: with Redis away, a validly signed cookie is enough to load
         # it, and the page then shows that Redis is unreachable (every data call is a 503).
         cookie = request.cookies.get(SESSION_COOKIE, "")

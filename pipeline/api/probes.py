@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import redis
 from fastapi import APIRouter, Response
 from fastapi.params import Depends as DependsParam
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from pipeline import app as wiring
-from pipeline.connection import address_of, ping, reason_of, setting_of
+from pipeline.connection import UNAVAILABLE_ERRORS, address_of, ping, reason_of, setting_of
 from pipeline.errors import RedisUnavailableError
 from pipeline.prometheus import render
 
@@ -47,7 +46,7 @@ def metrics_router(dependencies: Sequence[DependsParam] = ()) -> APIRouter:
     def metrics() -> Response:
         try:
             return Response(render(), media_type=CONTENT_TYPE_LATEST)
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
+        except UNAVAILABLE_ERRORS as exc:
             client = wiring.get_client()
             raise RedisUnavailableError(address_of(client), reason_of(exc), setting_of(client)) from None
 

@@ -14,7 +14,8 @@ plus the fields that say what it is about (``queue``, ``job_id``, ``fields``,
 - 409 ``JobStateError``, ``QueueBusyError``: the job or queue is not in a state that allows it.
 - 422 ``ValidationError``: the request does not match the schema (``fields`` lists each problem).
 - 429 ``TooManyLoginsError``: too many failed logins; ``retry_after`` seconds.
-- 503 ``RedisUnavailableError``: Redis cannot be reached (on every route).
+- 503 ``RedisUnavailableError``: Redis cannot be reached (on every route), also a cluster
+  or Sentinel set in the middle of a failover or resharding (the errors workers wait out).
 """
 
 from __future__ import annotations
@@ -22,15 +23,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import redis
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from redis.exceptions import RedisClusterException
 from starlette.exceptions import HTTPException
 
 from pipeline import errors
-from pipeline.connection import describe_error, redis_address
+from pipeline.connection import UNAVAILABLE_ERRORS, describe, describe_error, is_unavailable, setting_name
 
 logger = logging.getLogger("pipeline.api")
 
@@ -125,15 +126,23 @@ def install(app: FastAPI) -> None:
             message = f"no route {request.method} {request.url.path}"
         return error_response(exc.status_code, kind, message)
 
-    @app.exception_handler(redis.ConnectionError)
-    @app.exception_handler(redis.TimeoutError)
     async def redis_down(request: Request, exc: Exception) -> JSONResponse:
         # Redis calls that bypass the Queue API (sets, streams) surface redis-py's own errors.
         from pipeline import app as wiring
 
-        address = redis_address(wiring.get_settings().resolved_redis_url())
-        down = errors.RedisUnavailableError(address, describe_error(exc))
+        settings = wiring.get_settings()
+        down = errors.RedisUnavailableError(describe(settings), describe_error(exc), setting_name(settings))
         return error_response(503, "RedisUnavailableError", str(down))
+
+    for unavailable in UNAVAILABLE_ERRORS:
+        app.add_exception_handler(unavailable, redis_down)
+
+    @app.exception_handler(RedisClusterException)
+    async def cluster_error(request: Request, exc: RedisClusterException) -> JSONResponse:
+        # A cluster client's slot-map refresh that found a slot without a master, or no node.
+        if is_unavailable(exc):
+            return await redis_down(request, exc)
+        return await unexpected(request, exc)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
