@@ -38,10 +38,14 @@ from pipeline.settings import Settings
     help="Where the private Redis (in redis/) and the first login's hash are kept "
     "[default: $PIPELINE_DATA_DIR, i.e. var].",
 )
-@click.option("--quiet", is_flag=True, help="Hide the output of the worker, scheduler and API.")
+@click.option(
+    "--verbose",
+    is_flag=True,
+    help="Show the worker's, scheduler's and API's output here instead of in log files.",
+)
 def up(
-    demo: bool, host: str, port: int, processes: int, threads: int, data_dir: Path | None, quiet: bool
-) -> int:
+    demo: bool, host: str, port: int, processes: int, threads: int, data_dir: Path | None, verbose: bool
+) -> None:
     """Run the whole system: Redis (private and persistent unless REDIS_URL is set), a worker,
     the scheduler and the dashboard. Ctrl-C stops everything."""
     from pipeline.up import Options, run
@@ -52,11 +56,13 @@ def up(
         processes=processes,
         threads=threads,
         demo=demo,
-        quiet=quiet,
+        verbose=verbose,
         data_dir=data_dir,
         announce=lambda line: click.echo(line, err=False),
     )
-    return run(options)
+    code = run(options)
+    if code:
+        click.get_current_context().exit(code)
 
 
 @click.command()

@@ -11,6 +11,7 @@ file).  If any child dies, the others are stopped too.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import signal
@@ -23,6 +24,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from pipeline.connection import describe
 from pipeline.embedded import EmbeddedRedis, die_with_parent, ensure_redis
@@ -42,15 +44,24 @@ class Child:
     proc: subprocess.Popen[bytes] | None = None
     stop_timeout: float = 15.0
 
-    def start(self, env: dict[str, str], quiet: bool) -> None:
-        self.proc = subprocess.Popen(
-            self.argv,
-            env=env,
-            stdout=subprocess.DEVNULL if quiet else None,
-            stderr=subprocess.DEVNULL if quiet else None,
-            stdin=subprocess.DEVNULL,
-            preexec_fn=die_with_parent,
-        )
+    def start(self, env: dict[str, str], log_dir: Path | None) -> None:
+        """Start it; its output goes to ``<log_dir>/<name>.log`` (appended), or to ours when None."""
+        output: IO[bytes] | None = None
+        if log_dir is not None:
+            log_dir.mkdir(parents=True, exist_ok=True)
+            output = (log_dir / f"{self.name}.log").open("ab")
+        try:
+            self.proc = subprocess.Popen(
+                self.argv,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT if output is not None else None,
+                stdin=subprocess.DEVNULL,
+                preexec_fn=die_with_parent,
+            )
+        finally:
+            if output is not None:
+                output.close()  # the child holds its own copy
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -75,7 +86,7 @@ class Options:
     processes: int = 1
     threads: int = 4
     demo: bool = False
-    quiet: bool = False
+    verbose: bool = False
     data_dir: Path | None = None
     announce: Callable[[str], None] = field(default=print)
 
@@ -136,10 +147,12 @@ def run(options: Options, stop: threading.Event | None = None) -> int:
     }
     children = build_children(options)
     try:
+        log_dir = None if options.verbose else data_dir / "logs"
         for child in children:
-            child.start(env, options.quiet)
+            child.start(env, log_dir)
         url = f"http://{_url_host(options.host)}:{options.port}/"
         if not _wait_until_ready(url + "health", children, stop):
+            _report_dead(children, log_dir, say)
             return _shutdown(children, server, say, failed=not stop.is_set())
         if options.demo:
             from pipeline.up_demo import seed
@@ -147,11 +160,12 @@ def run(options: Options, stop: threading.Event | None = None) -> int:
             say(seed(settings))
         say(f"Dashboard: {url}   API docs: {url}docs   metrics: {url}metrics")
         say(hint)
+        if not options.verbose:
+            say(f"Logs: {data_dir / 'logs'}/ (worker.log, scheduler.log, api.log; --verbose shows them here)")
         say("Press Ctrl-C to stop everything.")
         while not stop.wait(0.5):
-            dead = [c for c in children if not c.alive()]
-            if dead:
-                say(f"The {dead[0].name} process exited (code {dead[0].proc and dead[0].proc.returncode}).")
+            if not all(c.alive() for c in children):
+                _report_dead(children, log_dir, say)
                 return _shutdown(children, server, say, failed=True)
         return _shutdown(children, server, say, failed=False)
     except BaseException:
@@ -191,6 +205,19 @@ def first_login(data_dir: Path) -> tuple[dict[str, str], str]:
             f'[[users]]\nname = "admin"\nrole = "admin"\npassword_hash = "{hash_password(password)}"\n'
         )
     return env, f"First login: admin / {password}  (shown once; only its hash is kept, in {path})"
+
+
+def _report_dead(children: list[Child], log_dir: Path | None, say: Callable[[str], None]) -> None:
+    """Name each child that exited and, from its log file, the last lines it wrote."""
+    for child in children:
+        if child.alive() or child.proc is None:
+            continue
+        say(f"The {child.name} process exited (code {child.proc.returncode}).")
+        if log_dir is not None:
+            path = log_dir / f"{child.name}.log"
+            with contextlib.suppress(OSError):
+                lines = path.read_text(errors="replace").splitlines()[-5:]
+                say("\n".join(f"  {line}" for line in lines) + f"\n  (all of it in {path})")
 
 
 def _wait_until_ready(url: str, children: list[Child], stop: threading.Event, timeout: float = 60) -> bool:

@@ -237,3 +237,25 @@ def test_only_one_process_holds_the_evaluation_lease(settings, client):
     a.step_down()
     assert b.lead() and not a.lead()
     b.step_down()
+
+
+def test_oldest_waiting_and_stalled_rules_fire_on_the_queue_s_real_figures(settings, client, make_queue):
+    q = make_queue()
+    q.add("x", {})
+    fetched, *_ = q.store.fetch(1, 1)  # a worker takes it with a 1 ms lock, then is gone
+    assert len(fetched) == 1
+    q.add("y", {})  # and this one waits
+    rules = parse_rules(
+        [
+            {"name": "old", "queue": q.name, "kind": "oldest_waiting", "threshold": 0.002},
+            {"name": "stalls", "queue": q.name, "kind": "stalled", "threshold": 1, "window_s": 600},
+        ],
+        "test",
+    )
+    engine = AlertEngine(rules, settings=settings, client=client, holder=unique("h"))
+    wait_for(lambda: (q.get_metrics("completed", 0, 0).oldest_waiting_age_ms or 0) >= 3, 10)
+    assert [(s.rule, s.status) for s in engine.evaluate()] == [("old", "firing")]  # nothing swept yet
+    wait_for(lambda: q.store.reclaim_stalled(1, 1), 10, interval=0.05)
+    assert [(s.rule, s.status, s.value) for s in engine.evaluate()] == [("stalls", "firing", 1.0)]
+    keys = AlertKeys.for_namespace(settings.namespace)
+    client.delete(keys.state, keys.samples, keys.leader)

@@ -164,3 +164,17 @@ def test_up_demo_seeds_jobs_in_every_state_and_prints_the_first_login(tmp_path, 
         assert seen["demo-paused"]["paused"] == 3
     finally:
         assert up.interrupt() == 0, up.log()
+
+
+def test_a_child_that_cannot_start_is_named_with_its_last_log_lines_and_everything_stops(
+    tmp_path, monkeypatch
+):
+    for name in ("REDIS_URL", "REDIS_HOST", "REDIS_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    up = Up(tmp_path, free_port(), env={"PIPELINE_API_TOKENS": "ops:admin:short"})
+    code = up.proc.wait(90)
+    assert code == 1, up.log()
+    assert "The api process exited" in up.log()
+    assert "the token of 'ops' is shorter than 16 characters" in up.log()
+    assert str(tmp_path / "logs" / "api.log") in up.log()
+    assert "Stopped after an error" in up.log()
