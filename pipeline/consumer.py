@@ -28,6 +28,7 @@ from dramatiq.message import Message
 from dramatiq.middleware import SkipMessage, TimeLimitExceeded
 from redis.exceptions import AskError, MovedError
 
+from pipeline.codes import Code
 from pipeline.connection import REDIS_ERRORS, UNAVAILABLE_ERRORS, node_pool
 from pipeline.encoding import decode_message
 from pipeline.errors import UnknownJobNameError, UnreadableJobError
@@ -48,6 +49,10 @@ RECONNECT_PAUSE_S = 0.5
 REPORT_RETRY_MAX_S = 1.0
 #: The job name an unreadable job's failure is counted under in the metrics.
 UNREADABLE_NAME = "(unreadable)"
+#: A worker-side script's code (complete.lua, retry.lua) as the outcome it records; any
+#: other code (NOT_HELD) means the job is no longer this worker's: "rejected".
+_COMPLETE_OUTCOMES: dict[int, str] = {Code.DONE: "completed", Code.CANCEL_PENDING: "cancelled"}
+_RETRY_OUTCOMES: dict[int, str] = {Code.DONE: "retried", Code.CANCEL_PENDING: "cancelled"}
 
 
 class JobMessage(MessageProxy):
@@ -347,7 +352,7 @@ class JobConsumer(Consumer):
         if message.retry_delay is not None:
             failure = self._failure(message)
             code = self.store.retry(message.job_id, message.token, message.retry_delay, failure)
-            message.outcome = {1: "retried", -3: "cancelled"}.get(code, "rejected")
+            message.outcome = _RETRY_OUTCOMES.get(code, "rejected")
         elif exception is not None and not isinstance(exception, SkipMessage):
             # Without a Retries middleware Dramatiq would call this "done"; a job that raised failed.
             self._fail(message)
@@ -494,7 +499,7 @@ class JobConsumer(Consumer):
         finally:
             with self.taking_lock:
                 self.taking -= take
-        message.outcome = {1: "completed", -3: "cancelled"}.get(code, "rejected")
+        message.outcome = _COMPLETE_OUTCOMES.get(code, "rejected")
         if self.handoff is not None:
             for taken_message in messages:
                 if taken_message is not None:

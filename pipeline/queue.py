@@ -11,10 +11,11 @@ from typing import Any, overload
 import redis
 
 from pipeline import app
+from pipeline.codes import Code, check_job_code, check_queue_code
 from pipeline.connection import follows_failovers, translate_errors
 from pipeline.deprecated import renamed
 from pipeline.encoding import encode_stored, new_job_id
-from pipeline.errors import InvalidJobError, JobNotFoundError, JobStateError, QueueBusyError
+from pipeline.errors import InvalidJobError, JobNotFoundError, QueueBusyError
 from pipeline.job import Job
 from pipeline.keys import RepeatKeys, queues_set, repeat_queues_set, repeat_version
 from pipeline.listeners import dispatch, has_listeners
@@ -142,7 +143,7 @@ class Queue:
         if wait_replicas is not None:
             wait_replicas = _count(wait_replicas, "wait_replicas", self.name)
         code, job_id = self._send([entry], wait_replicas)[0]
-        return job if code == 1 else self._existing(job_id)
+        return job if code == Code.DONE else self._existing(job_id)
 
     def add_bulk(self, jobs: Iterable[Mapping[str, Any]], *, wait_replicas: int | None = None) -> list[Job]:
         """Add many jobs in one round trip.  Every job is checked before any is added.
@@ -173,7 +174,7 @@ class Queue:
             return []
         outcomes = self._send([entry for _, entry in prepared], wait_replicas)
         return [
-            job if code == 1 else self._existing(job_id)
+            job if code == Code.DONE else self._existing(job_id)
             for (job, _), (code, job_id) in zip(prepared, outcomes, strict=True)
         ]
 
@@ -232,7 +233,7 @@ class Queue:
         outcomes = self._store_entries(entries, wait_replicas)
         if has_listeners(self.name, LocalEvent.WAITING):
             for entry, (code, job_id) in zip(entries, outcomes, strict=True):
-                if code == 1 and entry.delay == 0:
+                if code == Code.DONE and entry.delay == 0:
                     dispatch(self.name, LocalEvent.WAITING, job_id)
         return outcomes
 
@@ -377,7 +378,7 @@ class Queue:
         """
         job_id = self._id(job_id)
         reason = check_text(str(reason), "cancel reason", self.name)
-        return self._check(self.store.cancel(job_id, reason), job_id, "cancel") == 1
+        return self._check(self.store.cancel(job_id, reason), job_id, "cancel") is Code.DONE
 
     @translate_errors
     def reschedule_job(self, job_id: str, delay_ms: int) -> None:
@@ -393,16 +394,14 @@ class Queue:
         job_id = self._id(job_id)
         self._check(self.store.reschedule(job_id, delay_ms), job_id, "reschedule")
 
-    def _check(self, outcome: int, job_id: str, operation: str) -> int:
-        """Map a management script's outcome (0 missing, -2 active, -3 wrong state) to errors."""
-        if outcome == 0:
-            raise JobNotFoundError(job_id, self.name)
-        if outcome == -2:
-            raise JobStateError(job_id, self.name, "active", operation)
-        if outcome == -3:
+    def _check(self, outcome: int, job_id: str, operation: str) -> Code:
+        def state_now() -> str:
             job = self.get_job(job_id)
-            raise JobStateError(job_id, self.name, job.state if job else "gone", operation)
-        return outcome
+            return job.state if job else "gone"
+
+        return check_job_code(
+            outcome, job_id=job_id, queue=self.name, operation=operation, state_of=state_now
+        )
 
     @translate_errors
     def clean(
@@ -486,10 +485,9 @@ class Queue:
         self.pause()
 
         def step(limit: int) -> int:
+            # ACTIVE: a job started between the check and the pause
             n = self.store.obliterate(limit, force)
-            if n == -2:  # a job started between the check and the pause
-                raise QueueBusyError(self.name, "obliterate", self.get_active_count())
-            return n
+            return check_queue_code(n, queue=self.name, operation="obliterate", active=self.get_active_count)
 
         deleted = _batched(step, progress)
         pattern = _glob_escape(self.store.keys.base) + "*"

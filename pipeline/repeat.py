@@ -41,6 +41,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
+from pipeline.codes import Code
 from pipeline.connection import translate_errors
 from pipeline.errors import InvalidJobError, JobNotFoundError, JobStateError
 from pipeline.job import Job, JobState
@@ -51,9 +52,6 @@ from pipeline.triggers import RepeatTrigger
 
 if TYPE_CHECKING:
     from pipeline.queue import Queue
-
-#: Outcomes of ``repeat_claim.lua``.
-CLAIMED, LOST, FINISHED = 1, 0, -1
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,9 +286,9 @@ def advance(queue: Queue, definition_id: str, *, now: int | None = None) -> list
         if caught_up and following is not None and following <= now:
             following = trigger.next_after(now)
         outcome = store.claim(definition.id, pending, following)
-        if outcome == FINISHED:
+        if outcome == Code.REPEAT_FINISHED:
             store.changed()  # so schedulers let go of it
-        if outcome != CLAIMED or following is None:
+        if outcome != Code.DONE or following is None:  # UNCHANGED: another scheduler moved on
             break
         added.append(_add_occurrence(queue, definition, following))
         pending, caught_up = following, True

@@ -222,8 +222,8 @@ class QueueStore:
         """Complete a job and take up to ``take`` next ones for this worker in the same call.
 
         Returns (code, jobs taken, whether ``idle_member`` is now registered for handoffs
-        because nothing was left to take).  Code 1 done, -1 no longer this worker's job,
-        -3 a cancel was requested (nothing changed).
+        because nothing was left to take).  Code (:class:`pipeline.codes.Code`) DONE,
+        NOT_HELD no longer this worker's job, CANCEL_PENDING a cancel was requested (nothing changed).
         """
         k = self.keys
         code, out, registered = self.scripts.direct(
@@ -293,7 +293,8 @@ class QueueStore:
         )
 
     def retry(self, job_id: str, token: str, delay_ms: int, failure: Failure) -> int:
-        """1 done, -1 no longer this worker's job, -3 a cancel was requested (nothing changed)."""
+        """DONE, NOT_HELD (no longer this worker's job) or CANCEL_PENDING (nothing changed); see
+        :class:`pipeline.codes.Code`."""
         k = self.keys
         return int(
             self.scripts(
@@ -440,7 +441,8 @@ class QueueStore:
         return int(self.scripts("retry_all", keys, [limit, k.job_prefix, self.max_len]))
 
     def obliterate(self, limit: int, force: bool) -> int:
-        """Delete up to ``limit`` jobs in any state; -2 when some are active and not ``force``."""
+        """Delete up to ``limit`` jobs in any state; ``Code.ACTIVE`` when some are active and not
+        ``force``."""
         k = self.keys
         keys = [k.wait, k.prioritized, k.delayed, k.limited, k.completed, k.failed, k.active]
         args = [limit, k.job_prefix, k.logs_prefix, "1" if force else "0"]

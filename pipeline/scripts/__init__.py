@@ -2,7 +2,8 @@
 
 One ``<verb>.lua`` per transition, each opening with a header (purpose, KEYS,
 ARGV, returns).  Shared helpers live in ``includes/`` and are pulled in by a
-``--- @include "name"`` line when the script is loaded.
+``--- @include "name"`` line when the script is loaded; ``--- @include "codes"``
+brings the return-code table of :mod:`pipeline.codes`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from redis.cluster import RedisCluster
 from redis.exceptions import NoScriptError
 from redis.sentinel import SentinelConnectionPool
 
+from pipeline.codes import lua_definitions
+
 _INCLUDE = re.compile(r'^--- @include "([a-z_]+)"$', re.MULTILINE)
 
 
@@ -37,6 +40,8 @@ def source(name: str) -> str:
     text = (root / f"{name}.lua").read_text(encoding="utf-8")
 
     def include(match: re.Match[str]) -> str:
+        if match.group(1) == "codes":  # the return-code table, spelled once in Python
+            return lua_definitions()
         return (root / "includes" / f"{match.group(1)}.lua").read_text(encoding="utf-8")
 
     return _INCLUDE.sub(include, text)

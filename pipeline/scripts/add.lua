@@ -24,14 +24,15 @@
   whole call with an error and no job is created (callers validate first; this
   keeps a bad argument from ever leaving half a batch behind).
 
-  Returns: per job two entries, a code and a job id: 1 created (its id); 0 the
-  job id existed (nothing changed); 2 deduplicated (the owner's id, nothing
-  changed); 3 debounced (the owner's id; its data replaced, its delay restarted).
+  Returns: per job two entries, a code (of pipeline/codes.py) and a job id: DONE
+  created (its id); UNCHANGED the job id existed; DEDUPLICATED (the owner's id,
+  nothing changed); DEBOUNCED (the owner's id; its data replaced, its delay restarted).
   Events: "waiting" (name) or "delayed" (name, delay = due time) per created
   job, then "active" (prev = waiting) for one handed to an idle worker (no
   "drained": it never waited behind another); "deduplicated" or "debounced"
   (by = the ignored job id) otherwise.
 ]]
+--- @include "codes"
 --- @include "push_waiting"
 --- @include "wake"
 --- @include "emit"
@@ -128,10 +129,10 @@ for i = 1, n do
     if mode == "debounce" and debounce(job_key, job_id, owner, msg, delay, prio_tag) then
       if ttl > 0 then redis.call("PEXPIRE", dedup_key, ttl) end
       emit(KEYS[6], max_len, "debounced", owner, "by", job_id, "delay", due(delay))
-      out[#out + 1], out[#out + 2] = 3, owner
+      out[#out + 1], out[#out + 2] = DEBOUNCED, owner
     else
       emit(KEYS[6], max_len, "deduplicated", owner, "by", job_id)
-      out[#out + 1], out[#out + 2] = 2, owner
+      out[#out + 1], out[#out + 2] = DEDUPLICATED, owner
     end
   elseif redis.call("SET", job_key, pending_value(delay > 0 and "d" or "w", prio_tag, msg), "NX") then
     if dedup_key then
@@ -159,9 +160,9 @@ for i = 1, n do
         woke = true
       end
     end
-    out[#out + 1], out[#out + 2] = 1, job_id
+    out[#out + 1], out[#out + 2] = DONE, job_id
   else
-    out[#out + 1], out[#out + 2] = 0, job_id
+    out[#out + 1], out[#out + 2] = UNCHANGED, job_id
   end
 end
 if woke then wake(KEYS[4]) end

@@ -10,10 +10,12 @@
   ARGV[1] job id   ARGV[2] reason   ARGV[3] now (epoch ms)   ARGV[4] events max length
   ARGV[5] deduplication key prefix
 
-  Returns: 1 cancelled now; 2 cancel requested of a running job; 0 no such job;
-  -3 the job already finished.
+  Returns (codes of pipeline/codes.py): DONE cancelled now; CANCEL_REQUESTED the
+  job is running and its worker was asked to stop it; NO_SUCH_JOB; WRONG_STATE the
+  job already finished.
   Events: "failed" (reason, prev) for a job cancelled before it ran.
 ]]
+--- @include "codes"
 --- @include "pending_record"
 --- @include "push_waiting"
 --- @include "emit"
@@ -34,14 +36,14 @@ elseif kind == "hash" then
   local fields = redis.call("HMGET", job_key, "state", "priority")
   state, prio = fields[1], tonumber(fields[2]) or 0
 else
-  return 0
+  return NO_SUCH_JOB
 end
 if state == "completed" or state == "failed" then
-  return -3
+  return WRONG_STATE
 end
 if state == "active" then
   redis.call("HSET", job_key, "cancelled", ARGV[2])
-  return 2
+  return CANCEL_REQUESTED
 end
 if state == "delayed" then
   redis.call("ZREM", KEYS[4], job_id)
@@ -53,4 +55,4 @@ redis.call("HSET", job_key, "state", "failed", "finished_on", ARGV[3], "failed_r
 redis.call("ZADD", KEYS[5], finish_score(), job_id)  -- finished sets are scored on Redis's clock
 release_dedup(dedup_key_of(redis.call("HGET", job_key, "msg"), ARGV[5]), job_id)
 emit(KEYS[6], ARGV[4], "failed", job_id, "reason", ARGV[2], "prev", state)
-return 1
+return DONE

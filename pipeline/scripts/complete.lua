@@ -16,10 +16,10 @@
   Derived from the job key (same slot): the job's logs, the queue's metrics and
   deduplication keys, and the record prefixes used to trim.
 
-  Returns: {code, taken, registered}: code 1 done; -1 rejected (the job is no longer this
-  worker's: removed, reclaimed after a stall, or already finished); -3 a cancel
-  was requested (nothing changed: the caller fails the job with the cancel
-  reason).  taken: {id, message, attempts_made, token, ...} of the next jobs this
+  Returns: {code, taken, registered}: code (of pipeline/codes.py) DONE; NOT_HELD the job
+  is no longer this worker's (removed, reclaimed after a stall, or already finished);
+  CANCEL_PENDING a cancel was requested (nothing changed: the caller fails the job
+  with the cancel reason).  taken: {id, message, attempts_made, token, ...} of the next jobs this
   worker now holds (as fetch returns them), so a busy worker needs no separate
   fetch.  Nothing is taken from a paused, rate-limited or aging queue: fetch
   handles those.  registered: 1 when nothing was left to take and the worker,
@@ -29,6 +29,7 @@
   job and "active" per taken job; "failed" per unreadable record met (see
   includes/unreadable.lua).
 ]]
+--- @include "codes"
 --- @include "trim_finished"
 --- @include "emit"
 --- @include "record_metric"
@@ -94,10 +95,10 @@ local job_id = ARGV[1]
 local now = tonumber(ARGV[3])
 local state = redis.call("HMGET", job_key, "state", "token", "cancelled", "processed_on", "attempts_made")
 if state[1] ~= "active" or state[2] ~= ARGV[2] then
-  return {-1, {}, 0}
+  return {NOT_HELD, {}, 0}
 end
 if state[3] then
-  return {-3, {}, 0}
+  return {CANCEL_PENDING, {}, 0}
 end
 local base = queue_base(job_key, job_id)
 redis.call("ZREM", KEYS[2], job_id)
@@ -108,7 +109,7 @@ local keep = tonumber(ARGV[5])
 if keep == 0 then
   redis.call("DEL", job_key, base .. "logs:" .. job_id)
   local taken, registered = take_next(tonumber(ARGV[9]), now)
-  return {1, taken, registered}
+  return {DONE, taken, registered}
 end
 redis.call("HSET", job_key, "state", "completed", "finished_on", now, "result", ARGV[4],
            "attempts_made", (tonumber(state[5]) or 0) + 1)
@@ -117,4 +118,4 @@ if keep > 0 then
   trim_finished(KEYS[3], keep, base .. "j:", base .. "logs:")
 end
 local taken, registered = take_next(tonumber(ARGV[9]), now)
-return {1, taken, registered}
+return {DONE, taken, registered}

@@ -12,9 +12,10 @@
   ARGV[13] "1" when the job used all its attempts
   ARGV[14] deduplication key to free if this job owns it ("" none)
 
-  Returns: 1 done; -1 rejected (the job is no longer this worker's).
+  Returns (codes of pipeline/codes.py): DONE; NOT_HELD the job is no longer this worker's.
   Events: "failed" (reason, prev = active), then "retries-exhausted" when ARGV[13] is "1".
 ]]
+--- @include "codes"
 --- @include "trim_finished"
 --- @include "append_stacktrace"
 --- @include "emit"
@@ -27,7 +28,7 @@ local job_id = ARGV[1]
 local now = tonumber(ARGV[3])
 local state = redis.call("HMGET", job_key, "state", "token")
 if state[1] ~= "active" or state[2] ~= ARGV[2] then
-  return -1
+  return NOT_HELD
 end
 redis.call("ZREM", KEYS[2], job_id)
 release_dedup(ARGV[14], job_id)
@@ -39,7 +40,7 @@ end
 local keep = tonumber(ARGV[7])
 if keep == 0 then
   redis.call("DEL", job_key, KEYS[4])
-  return 1
+  return DONE
 end
 redis.call("HSET", job_key, "state", "failed", "finished_on", now, "failed_reason", ARGV[4])
 append_stacktrace(job_key, ARGV[5], tonumber(ARGV[6]))
@@ -48,4 +49,4 @@ redis.call("ZADD", KEYS[3], finish_score(), job_id)
 if keep > 0 then
   trim_finished(KEYS[3], keep, ARGV[8], ARGV[9])
 end
-return 1
+return DONE

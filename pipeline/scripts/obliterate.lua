@@ -9,14 +9,16 @@
 
   ARGV[1] limit   ARGV[2] job key prefix   ARGV[3] logs prefix   ARGV[4] "1" to delete active jobs too
 
-  Returns: number of jobs deleted; -2 jobs are active and ARGV[4] is not "1" (nothing deleted).
+  Returns: number of jobs deleted; ACTIVE (of pipeline/codes.py) jobs are active and
+  ARGV[4] is not "1" (nothing deleted).
   Events: none (the stream goes with the queue).
 ]]
+--- @include "codes"
 --- @include "push_waiting"
 
 local limit = tonumber(ARGV[1])
 if ARGV[4] ~= "1" and redis.call("ZCARD", KEYS[7]) > 0 then
-  return -2
+  return ACTIVE
 end
 local deleted = 0
 local function drop(job_id)

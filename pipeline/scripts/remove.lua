@@ -7,9 +7,11 @@
 
   ARGV[1] job id   ARGV[2] events max length   ARGV[3] deduplication key prefix
 
-  Returns: 1 removed; 0 no such job; -2 the job is active (locked by a worker).
+  Returns (codes of pipeline/codes.py): DONE removed; NO_SUCH_JOB; ACTIVE the job is
+  active (locked by a worker).
   Events: "removed" (prev = its state).
 ]]
+--- @include "codes"
 --- @include "pending_record"
 --- @include "push_waiting"
 --- @include "emit"
@@ -27,10 +29,10 @@ elseif kind == "hash" then
   local fields = redis.call("HMGET", job_key, "state", "priority", "msg")
   state, prio, msg = fields[1], tonumber(fields[2]) or 0, fields[3]
 else
-  return 0
+  return NO_SUCH_JOB
 end
 if state == "active" then
-  return -2
+  return ACTIVE
 elseif state == "waiting" then
   unlist_waiting(KEYS[3], KEYS[4], KEYS[9], job_id, prio)
 elseif state == "delayed" then
@@ -43,4 +45,4 @@ end
 redis.call("DEL", job_key, KEYS[2])
 release_dedup(dedup_key_of(msg, ARGV[3]), job_id)
 emit(KEYS[8], ARGV[2], "removed", job_id, "prev", state)
-return 1
+return DONE

@@ -12,9 +12,10 @@
   ARGV[3..] field, value pairs of the definition (key, name, cron, every, tz,
             start, end, limit, spec); "" for an absent limit
 
-  Returns: {created, next}: created 1 when `next` is a new pending occurrence the
-  caller must add as a job; 0 when the pending one (or none, "") is kept.
+  Returns: {created, next}: created DONE (of pipeline/codes.py) when `next` is a new pending occurrence the
+  caller must add as a job; UNCHANGED when the pending one (or none, "") is kept.
 ]]
+--- @include "codes"
 
 local next_run = redis.call("HGET", KEYS[2], "next") or ""
 local count = tonumber(redis.call("HGET", KEYS[2], "count") or "0")
@@ -24,7 +25,7 @@ redis.call("SADD", KEYS[1], ARGV[1])
 local limit = tonumber(redis.call("HGET", KEYS[2], "limit"))
 if next_run == "" and ARGV[2] ~= "" and (limit == nil or count < limit) then
   redis.call("HSET", KEYS[2], "next", ARGV[2], "count", count + 1)
-  return {1, ARGV[2]}
+  return {DONE, ARGV[2]}
 end
 redis.call("HSET", KEYS[2], "next", next_run, "count", count)
-return {0, next_run}
+return {UNCHANGED, next_run}

@@ -10,20 +10,21 @@
   ARGV[1] expected pending occurrence (epoch ms)
   ARGV[2] the occurrence after it (epoch ms), or "" when the trigger has none left
 
-  Returns: 1 claimed (pending is now ARGV[2], count grew by one);
-           0 lost (the definition is gone, or another scheduler moved it on);
-           -1 finished (limit reached or no fire left; nothing is pending now).
+  Returns (codes of pipeline/codes.py): DONE claimed (pending is now ARGV[2], count grew by one);
+           UNCHANGED lost (the definition is gone, or another scheduler moved it on);
+           REPEAT_FINISHED (limit reached or no fire left; nothing is pending now).
 ]]
+--- @include "codes"
 
 local fields = redis.call("HMGET", KEYS[1], "next", "count", "limit")
 if not fields[1] or fields[1] ~= ARGV[1] then
-  return 0
+  return UNCHANGED
 end
 local count = tonumber(fields[2]) or 0
 local limit = fields[3] and tonumber(fields[3])
 if ARGV[2] == "" or (limit ~= nil and count >= limit) then
   redis.call("HSET", KEYS[1], "next", "")
-  return -1
+  return REPEAT_FINISHED
 end
 redis.call("HSET", KEYS[1], "next", ARGV[2], "count", count + 1)
-return 1
+return DONE

@@ -6,14 +6,15 @@
 
   ARGV[1] definition id
 
-  Returns: {removed, next}: removed 1 and the pending occurrence (epoch ms, or ""
-  when none) so the caller can cancel that job; {0, ""} when there was no such
+  Returns: {removed, next}: removed DONE (of pipeline/codes.py) and the pending occurrence (epoch ms, or ""
+  when none) so the caller can cancel that job; {UNCHANGED, ""} when there was no such
   definition.
 ]]
+--- @include "codes"
 
 local next_run = redis.call("HGET", KEYS[2], "next")
 redis.call("SREM", KEYS[1], ARGV[1])
 if redis.call("DEL", KEYS[2]) == 0 then
-  return {0, ""}
+  return {UNCHANGED, ""}
 end
-return {1, next_run or ""}
+return {DONE, next_run or ""}

@@ -7,9 +7,10 @@
   ARGV[1] job id   ARGV[2] delay ms from now (0 = promote; the due time counts on
   Redis's clock)   ARGV[3] events max length
 
-  Returns: 1 done; 0 no such job; -3 the job is not delayed.
+  Returns (codes of pipeline/codes.py): DONE; NO_SUCH_JOB; WRONG_STATE the job is not delayed.
   Events: "waiting" (prev = delayed) when promoted, else "delayed" (delay = due time).
 ]]
+--- @include "codes"
 --- @include "push_waiting"
 --- @include "pending_record"
 --- @include "wake"
@@ -19,8 +20,8 @@
 local job_key = KEYS[1]
 local job_id = ARGV[1]
 if redis.call("ZSCORE", KEYS[2], job_id) == false then
-  if redis.call("EXISTS", job_key) == 0 then return 0 end
-  return -3
+  if redis.call("EXISTS", job_key) == 0 then return NO_SUCH_JOB end
+  return WRONG_STATE
 end
 local delay = tonumber(ARGV[2])
 if delay > 0 then
@@ -38,4 +39,4 @@ else
   emit(KEYS[7], ARGV[3], "waiting", job_id, "prev", "delayed")
 end
 wake(KEYS[6])
-return 1
+return DONE

@@ -9,10 +9,12 @@
   ARGV[3] backoff delay ms (the due time counts on Redis's clock)   ARGV[4] failed reason
   ARGV[5] this attempt's stack trace   ARGV[6] stack traces kept   ARGV[7] events max length
 
-  Returns: 1 done; -1 rejected (the job is no longer this worker's); -3 a cancel
-  was requested (nothing changed: the caller fails the job instead).
+  Returns (codes of pipeline/codes.py): DONE; NOT_HELD the job is no longer this
+  worker's; CANCEL_PENDING a cancel was requested (nothing changed: the caller
+  fails the job instead).
   Events: "delayed" (delay = due time, reason) or "waiting" (prev = active, reason).
 ]]
+--- @include "codes"
 --- @include "push_waiting"
 --- @include "wake"
 --- @include "append_stacktrace"
@@ -23,10 +25,10 @@ local job_key = KEYS[1]
 local job_id = ARGV[1]
 local state = redis.call("HMGET", job_key, "state", "token", "priority", "cancelled")
 if state[1] ~= "active" or state[2] ~= ARGV[2] then
-  return -1
+  return NOT_HELD
 end
 if state[4] then
-  return -3
+  return CANCEL_PENDING
 end
 redis.call("ZREM", KEYS[2], job_id)
 redis.call("HINCRBY", job_key, "attempts_made", 1)
@@ -44,4 +46,4 @@ else
   emit(KEYS[8], ARGV[7], "waiting", job_id, "prev", "active", "reason", ARGV[4])
 end
 wake(KEYS[6])
-return 1
+return DONE

@@ -7,21 +7,22 @@
 
   ARGV[1] job id   ARGV[2] events max length
 
-  Returns: 1 done; 0 no such job; -3 the job is not failed.
+  Returns (codes of pipeline/codes.py): DONE; NO_SUCH_JOB; WRONG_STATE the job is not failed.
   Events: "waiting" (prev = failed).
 ]]
+--- @include "codes"
 --- @include "push_waiting"
 --- @include "wake"
 --- @include "emit"
 
 local job_key = KEYS[1]
 if redis.call("TYPE", job_key)["ok"] ~= "hash" then
-  if redis.call("EXISTS", job_key) == 0 then return 0 end
-  return -3
+  if redis.call("EXISTS", job_key) == 0 then return NO_SUCH_JOB end
+  return WRONG_STATE
 end
 local fields = redis.call("HMGET", job_key, "state", "priority")
 if fields[1] ~= "failed" then
-  return -3
+  return WRONG_STATE
 end
 redis.call("ZREM", KEYS[2], ARGV[1])
 redis.call("HSET", job_key, "state", "waiting")
@@ -29,4 +30,4 @@ redis.call("HDEL", job_key, "finished_on", "processed_on", "failed_reason", "sta
 push_waiting(KEYS[3], KEYS[4], KEYS[6], ARGV[1], tonumber(fields[2]) or 0, false)
 emit(KEYS[7], ARGV[2], "waiting", ARGV[1], "prev", "failed")
 wake(KEYS[5])
-return 1
+return DONE
