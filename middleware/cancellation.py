@@ -24,10 +24,10 @@ import dramatiq
 from dramatiq.middleware import Middleware, SkipMessage
 from dramatiq.threading import raise_thread_exception
 
-from pipeline.broker import PipelineBroker
 from pipeline.connection import REDIS_ERRORS, UNAVAILABLE_ERRORS
 from pipeline.consumer import JobMessage
 from pipeline.errors import UnrecoverableError
+from pipeline.ports import JobBroker
 
 POLL_S = 0.2
 
@@ -56,7 +56,7 @@ class Cancellation(Middleware):
         self._cancelled_early: dict[str, str] = {}
 
     def after_worker_boot(self, broker: dramatiq.Broker, worker: Any) -> None:
-        if isinstance(broker, PipelineBroker):
+        if isinstance(broker, JobBroker):
             self._stop.clear()
             self._thread = threading.Thread(
                 target=self._watch, args=(broker,), name="cancellation", daemon=True
@@ -90,7 +90,7 @@ class Cancellation(Middleware):
 
     after_skip_message = after_process_message
 
-    def _watch(self, broker: PipelineBroker) -> None:
+    def _watch(self, broker: JobBroker) -> None:
         grace_s = broker.settings.cancel_grace_ms / 1000
         while not self._stop.wait(POLL_S):
             with self._lock:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import dramatiq
 from dramatiq.middleware import Middleware
 
-from pipeline.broker import PipelineBroker
 from pipeline.consumer import JobMessage
 from pipeline.errors import PipelineError
 from pipeline.listeners import dispatch, has_listeners
+from pipeline.ports import JobBroker
 
 
 class LocalEvents(Middleware):
@@ -37,12 +37,9 @@ class LocalEvents(Middleware):
 
     @staticmethod
     def _wanted(broker: dramatiq.Broker, message: Any, event: str) -> bool:
-        return (
-            isinstance(message, JobMessage)
-            and isinstance(broker, PipelineBroker)
-            and has_listeners(message.queue_name, event)
-        )
+        # Only a JobBroker's consumer delivers a JobMessage.
+        return isinstance(message, JobMessage) and has_listeners(message.queue_name, event)
 
     @staticmethod
     def _job(broker: Any, message: JobMessage) -> Any:
-        return message.to_job(broker.queue(message.queue_name))
+        return message.to_job(cast(JobBroker, broker).queue(message.queue_name))

@@ -17,9 +17,9 @@ from typing import Any
 import dramatiq
 from dramatiq.middleware import Middleware
 
-from pipeline.broker import PipelineBroker
 from pipeline.errors import ConfigurationError
 from pipeline.options import validate_limiter
+from pipeline.ports import JobBroker
 
 
 class RateLimit(Middleware):
@@ -46,7 +46,7 @@ class RateLimit(Middleware):
         self.limiters[actor.queue_name] = limit
 
     def after_worker_boot(self, broker: dramatiq.Broker, worker: Any) -> None:
-        if not isinstance(broker, PipelineBroker):
+        if not isinstance(broker, JobBroker):
             return
         wanted = getattr(worker, "consumer_whitelist", None)
         for queue_name, limit in self.limiters.items():

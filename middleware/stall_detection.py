@@ -36,9 +36,9 @@ from typing import Any
 import dramatiq
 from dramatiq.middleware import Middleware
 
-from pipeline.broker import PipelineBroker
 from pipeline.connection import REDIS_ERRORS, UNAVAILABLE_ERRORS
 from pipeline.listeners import dispatch, has_listeners
+from pipeline.ports import JobBroker
 
 
 class StallDetection(Middleware):
@@ -52,7 +52,7 @@ class StallDetection(Middleware):
         self.holder = ""
 
     def after_worker_boot(self, broker: dramatiq.Broker, worker: Any) -> None:
-        if not isinstance(broker, PipelineBroker):
+        if not isinstance(broker, JobBroker):
             return
         settings = broker.settings
         self.holder = (
@@ -70,7 +70,7 @@ class StallDetection(Middleware):
         if self._thread is not None:
             self._thread.join(5)
 
-    def _run(self, broker: PipelineBroker) -> None:
+    def _run(self, broker: JobBroker) -> None:
         settings = broker.settings
         renew_every = settings.lock_duration_ms / 3000
         sweep_every = settings.stalled_interval_ms / 1000
@@ -90,13 +90,13 @@ class StallDetection(Middleware):
             except REDIS_ERRORS:
                 self.logger.warning("Lock renewal or stall sweep failed; retrying.", exc_info=True)
 
-    def _queues(self, broker: PipelineBroker) -> list[str]:
+    def _queues(self, broker: JobBroker) -> list[str]:
         """The queues this worker consumes.  Only those: sweeping a queue it merely declares
         would sweep on behalf of a worker that does not serve it."""
         wanted = self._wanted
         return sorted(q for q in broker.get_declared_queues() if wanted is None or q in wanted)
 
-    def renew(self, broker: PipelineBroker) -> None:
+    def renew(self, broker: JobBroker) -> None:
         lock_ms = broker.settings.lock_duration_ms
         held = broker.held_jobs()
         for queue_name in sorted(set(self._queues(broker)) | set(held)):
@@ -114,7 +114,7 @@ class StallDetection(Middleware):
                     "Lost the lock of job %r (queue %r); its outcome will be rejected.", job_id, queue_name
                 )
 
-    def sweep(self, broker: PipelineBroker) -> None:
+    def sweep(self, broker: JobBroker) -> None:
         settings = broker.settings
         for queue_name in self._queues(broker):
             queue = broker.queue(queue_name)

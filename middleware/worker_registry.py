@@ -14,9 +14,9 @@ from typing import Any
 import dramatiq
 from dramatiq.middleware import Middleware
 
-from pipeline.broker import PipelineBroker
 from pipeline.connection import REDIS_ERRORS, UNAVAILABLE_ERRORS, ping
 from pipeline.keys import queues_set
+from pipeline.ports import JobBroker
 
 
 class WorkerRegistry(Middleware):
@@ -29,11 +29,11 @@ class WorkerRegistry(Middleware):
         self._stop = threading.Event()
 
     def before_worker_boot(self, broker: dramatiq.Broker, worker: Any) -> None:
-        if isinstance(broker, PipelineBroker):
+        if isinstance(broker, JobBroker):
             ping(broker.client)
 
     def after_worker_boot(self, broker: dramatiq.Broker, worker: Any) -> None:
-        if not isinstance(broker, PipelineBroker):
+        if not isinstance(broker, JobBroker):
             return
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.started = int(time.time() * 1000)
@@ -42,7 +42,7 @@ class WorkerRegistry(Middleware):
 
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: Any) -> None:
         self._stop.set()
-        if isinstance(broker, PipelineBroker):
+        if isinstance(broker, JobBroker):
             try:
                 for queue_name in self._queues(broker, worker):
                     broker.client.hdel(broker.store(queue_name).keys.workers, self.worker_id)
@@ -50,11 +50,11 @@ class WorkerRegistry(Middleware):
                 pass
 
     @staticmethod
-    def _queues(broker: PipelineBroker, worker: Any) -> list[str]:
+    def _queues(broker: JobBroker, worker: Any) -> list[str]:
         wanted = getattr(worker, "consumer_whitelist", None)
         return sorted(q for q in broker.get_declared_queues() if not wanted or q in wanted)
 
-    def _run(self, broker: PipelineBroker, worker: Any) -> None:
+    def _run(self, broker: JobBroker, worker: Any) -> None:
         period_s = broker.settings.worker_heartbeat_ms / 1000
         while True:
             try:

@@ -31,12 +31,23 @@ from dramatiq.middleware import (
     TimeLimit,
 )
 
+from middleware.cancellation import Cancellation
+from middleware.current_job import CurrentJob
+from middleware.job_results import JobResults
+from middleware.local_events import LocalEvents
+from middleware.metrics_exporter import MetricsExporter
+from middleware.rate_limit import RateLimit
+from middleware.retries import Retries
+from middleware.stall_detection import StallDetection
+from middleware.worker_registry import WorkerRegistry
 from pipeline import app
 from pipeline.connection import address_of
 from pipeline.consumer import JobConsumer
 from pipeline.encoding import encode_stored
 from pipeline.errors import ConfigurationError, InvalidJobError, PipelineError
+from pipeline.local_pause import LOCALLY_PAUSED
 from pipeline.options import MAX_DURATION_MS, MAX_PRIORITY, check_json
+from pipeline.ports import JobBroker
 from pipeline.queue import Queue
 from pipeline.reconnect import ConnectionWatch
 from pipeline.settings import Settings
@@ -66,16 +77,6 @@ def default_middleware() -> list[Middleware]:
     boot that Redis answers, so a bad address fails with one readable error.
     MetricsExporter only adds a fork process serving Prometheus metrics when asked.
     """
-    from middleware.cancellation import Cancellation
-    from middleware.current_job import CurrentJob
-    from middleware.job_results import JobResults
-    from middleware.local_events import LocalEvents
-    from middleware.metrics_exporter import MetricsExporter
-    from middleware.rate_limit import RateLimit
-    from middleware.retries import Retries
-    from middleware.stall_detection import StallDetection
-    from middleware.worker_registry import WorkerRegistry
-
     return [
         AgeLimit(),
         TimeLimit(interval=100),
@@ -151,8 +152,9 @@ class PipelineBroker(RedisBroker):
         self.connection_watch = ConnectionWatch(address_of(client))
         #: Set while a worker shuts down: reports stop waiting for an unreachable Redis.
         self.stopping = threading.Event()
-        #: Queues this process's workers must not start jobs of (Bull's local pause).
-        self.locally_paused: set[str] = set()
+        #: Queues this process's workers must not start jobs of (Bull's local pause): the
+        #: process's one set (see pipeline.local_pause), whichever broker reads it.
+        self.locally_paused: set[str] = LOCALLY_PAUSED
         #: Exceptions of the jobs this process's workers failed, per queue (``join(fail_fast=True)``).
         self.dead_letters_by_queue: dict[str, collections.deque[DeadLetter]] = {}
         #: What ``join`` does when ``fail_fast`` is not given (Dramatiq's stub broker: True).
@@ -489,3 +491,8 @@ def set_broker(broker: PipelineBroker) -> None:
     with _broker_lock:
         _broker = broker
         dramatiq.set_broker(broker)
+
+
+def _implements_job_broker(broker: PipelineBroker) -> JobBroker:
+    """Never called: mypy checks here that ``PipelineBroker`` is the protocol the middleware use."""
+    return broker

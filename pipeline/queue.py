@@ -19,6 +19,7 @@ from pipeline.errors import InvalidJobError, JobNotFoundError, QueueBusyError
 from pipeline.job import Job
 from pipeline.keys import RepeatKeys, queues_set, repeat_queues_set, repeat_version
 from pipeline.listeners import dispatch, has_listeners
+from pipeline.local_pause import LOCALLY_PAUSED
 from pipeline.metrics import Metrics, get_metrics, get_workers
 from pipeline.options import (
     MAX_DURATION_MS,
@@ -535,14 +536,10 @@ class Queue:
 
     def pause_local(self) -> None:
         """Stop only this process's workers from starting jobs of this queue (Bull's local pause)."""
-        from pipeline.broker import get_broker
-
-        get_broker().locally_paused.add(self.name)
+        LOCALLY_PAUSED.add(self.name)
 
     def resume_local(self) -> None:
-        from pipeline.broker import get_broker
-
-        get_broker().locally_paused.discard(self.name)
+        LOCALLY_PAUSED.discard(self.name)
 
     @translate_errors
     def set_priority_aging(self, aging_ms: int | None) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import dramatiq
 from dramatiq.results import ResultBackend, ResultFailure, ResultMissing, ResultTimeout
 
+from pipeline.broker import PipelineBroker, get_broker
 from pipeline.job import JobState
 
 #: Dramatiq's default wait for a blocking ``get_result`` (ms).
@@ -34,8 +35,6 @@ class JobResultBackend(ResultBackend):
 
     def get_result(self, message: Any, *, block: bool = False, timeout: int | None = None) -> Any:
         """The job's result; ``timeout`` in ms as in Dramatiq (None: 10 s, 0: look once)."""
-        from pipeline.broker import PipelineBroker, get_broker
-
         broker = dramatiq.get_broker()
         if not isinstance(broker, PipelineBroker):
             broker = get_broker()
