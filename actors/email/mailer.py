@@ -35,14 +35,15 @@ class SmtpConfig:
         mail_from: the envelope and ``From`` address.
     """
 
-    host: str = "127.0.0.1"
-    port: int = 25
-    user: str = ""
-    password: str = ""
-    starttls: bool = False
-    tls: bool = False
-    timeout_s: float = 30.0
-    mail_from: str = "no-reply@example.com"
+    # The defaults are the project settings' (``SMTP_*``, ``MAIL_FROM``), written once there.
+    host: str = Settings.smtp_host
+    port: int = Settings.smtp_port
+    user: str = Settings.smtp_user
+    password: str = Settings.smtp_password
+    starttls: bool = Settings.smtp_starttls
+    tls: bool = Settings.smtp_tls
+    timeout_s: float = float(Settings.smtp_timeout_s)
+    mail_from: str = Settings.mail_from
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SmtpConfig:
