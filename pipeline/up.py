@@ -24,11 +24,12 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
-from pipeline.connection import describe
+from pipeline.connection import REDIS_ERRORS, describe, make_client
 from pipeline.embedded import EmbeddedRedis, die_with_parent, ensure_redis
 from pipeline.errors import ConfigurationError
+from pipeline.keys import QueueKeys, queues_set
 from pipeline.settings import Settings
 
 #: Modules the worker of ``pipeline up`` loads: the domain actors, and the demo queue's.
@@ -151,7 +152,9 @@ def run(options: Options, stop: threading.Event | None = None) -> int:
         for child in children:
             child.start(env, log_dir)
         url = f"http://{_url_host(options.host)}:{options.port}/"
-        if not _wait_until_ready(url + "health", children, stop):
+        if not (
+            _wait_until_ready(url + "health", children, stop) and _wait_for_worker(settings, children, stop)
+        ):
             _report_dead(children, log_dir, say)
             return _shutdown(children, server, say, failed=not stop.is_set())
         if options.demo:
@@ -233,6 +236,27 @@ def _wait_until_ready(url: str, children: list[Child], stop: threading.Event, ti
             pass
         time.sleep(0.2)
     return False
+
+
+def _wait_for_worker(
+    settings: Settings, children: list[Child], stop: threading.Event, timeout: float = 60
+) -> bool:
+    """Until the worker's first heartbeat: its queues are then known, so the API serves them."""
+    client = make_client(settings)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline and not stop.is_set():
+            if not all(c.alive() for c in children):
+                return False
+            with contextlib.suppress(*REDIS_ERRORS):
+                names = cast(set[bytes], client.smembers(queues_set(settings.namespace)))
+                for name in names:
+                    if client.hlen(QueueKeys.for_queue(settings.namespace, name.decode()).workers):
+                        return True
+            time.sleep(0.2)
+        return False
+    finally:
+        client.close()
 
 
 def _shutdown(
