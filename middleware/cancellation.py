@@ -25,8 +25,8 @@ from dramatiq.middleware import Middleware, SkipMessage
 from dramatiq.threading import raise_thread_exception
 
 from pipeline.connection import REDIS_ERRORS, UNAVAILABLE_ERRORS
-from pipeline.consumer import JobMessage
 from pipeline.errors import UnrecoverableError
+from pipeline.job_message import JobMessage
 from pipeline.ports import JobBroker
 
 POLL_S = 0.2

@@ -7,7 +7,7 @@ from typing import Any
 import dramatiq
 from dramatiq.middleware import Middleware
 
-from pipeline.consumer import JobMessage
+from pipeline.job_message import JobMessage
 
 
 class JobResults(Middleware):

@@ -7,8 +7,8 @@ from typing import Any, cast
 import dramatiq
 from dramatiq.middleware import Middleware
 
-from pipeline.consumer import JobMessage
 from pipeline.errors import PipelineError
+from pipeline.job_message import JobMessage
 from pipeline.listeners import dispatch, has_listeners
 from pipeline.ports import JobBroker
 

@@ -12,8 +12,8 @@ from dramatiq.errors import Retry
 from dramatiq.logging import get_logger
 from dramatiq.middleware import Middleware
 
-from pipeline.consumer import JobMessage
 from pipeline.errors import UnrecoverableError
+from pipeline.job_message import JobMessage
 from pipeline.options import backoff_delay
 
 #: Dramatiq's defaults, kept for actors that use Dramatiq's options.

@@ -47,7 +47,6 @@ from pipeline.encoding import encode_stored
 from pipeline.errors import ConfigurationError, InvalidJobError, PipelineError
 from pipeline.local_pause import LOCALLY_PAUSED
 from pipeline.options import MAX_DURATION_MS, MAX_PRIORITY, check_json
-from pipeline.ports import JobBroker
 from pipeline.queue import Queue
 from pipeline.reconnect import ConnectionWatch
 from pipeline.settings import Settings
@@ -492,7 +491,3 @@ def set_broker(broker: PipelineBroker) -> None:
         _broker = broker
         dramatiq.set_broker(broker)
 
-
-def _implements_job_broker(broker: PipelineBroker) -> JobBroker:
-    """Never called: mypy checks here that ``PipelineBroker`` is the protocol the middleware use."""
-    return broker

@@ -18,7 +18,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import redis
 from dramatiq.broker import Consumer, MessageProxy
@@ -32,13 +32,10 @@ from pipeline.codes import Code
 from pipeline.connection import REDIS_ERRORS, UNAVAILABLE_ERRORS, node_pool
 from pipeline.encoding import decode_message
 from pipeline.errors import UnknownJobNameError, UnreadableJobError
-from pipeline.job import Job, JobState
+from pipeline.job_message import JobMessage as JobMessage  # re-exported: it used to live here
 from pipeline.options import DEFAULT_STACKTRACE_LIMIT, keep_count
+from pipeline.ports import ConsumerBroker
 from pipeline.store import Failure, Fetched, QueueStore
-
-if TYPE_CHECKING:
-    from pipeline.broker import PipelineBroker
-    from pipeline.queue import Queue
 
 #: How long a consumer waits for a worker thread to start a job handed to it directly.
 HANDOFF_YIELD_S = 0.005
@@ -55,64 +52,10 @@ _COMPLETE_OUTCOMES: dict[int, str] = {Code.DONE: "completed", Code.CANCEL_PENDIN
 _RETRY_OUTCOMES: dict[int, str] = {Code.DONE: "retried", Code.CANCEL_PENDING: "cancelled"}
 
 
-class JobMessage(MessageProxy):
-    """A Dramatiq message proxy that knows its job: id, name, lock token and outcome.
-
-    Middleware fill in the outcome: ``retry_delay`` (Retries), ``job_result`` (Results).
-    """
-
-    def __init__(self, message: Message[Any], fetched: Fetched, job_name: str) -> None:
-        super().__init__(message)
-        # The message's fields, read by every middleware hook: as attributes of the proxy they
-        # skip MessageProxy.__getattr__ (a failed lookup, then a call) on each of some 25 reads
-        # per job.  The message is frozen, so they cannot go stale (options is the same dict).
-        self.queue_name = message.queue_name
-        self.actor_name = message.actor_name
-        self.args = message.args
-        self.kwargs = message.kwargs
-        self.options = message.options
-        self.message_id = message.message_id
-        self.message_timestamp = message.message_timestamp
-        self.job_id = fetched.job_id
-        self.token = fetched.token
-        self.attempts_made = fetched.attempts_made
-        self.job_name = job_name
-        self.retry_delay: int | None = None
-        self.job_result: Any = None
-        self.failure_reason: str | None = None
-        self.retries_exhausted = False
-        #: What the consumer recorded: "completed", "retried", "failed" or "rejected".
-        self.outcome: str | None = None
-        #: Set once a worker thread has started a job handed over directly (see JobConsumer).
-        self.started: threading.Event | None = None
-        #: Set once recording the outcome met a connection error and is being tried again.
-        self.retrying = False
-        #: The holding this job is registered in (its consumer thread's), released on the report.
-        self.held_in: dict[tuple[str, str], None] | None = None
-
-    def to_job(self, queue: Queue) -> Job:
-        """The running job, as handlers and listeners see it."""
-        opts = dict(self.options)
-        if "time_limit" in opts:
-            opts["timeout"] = opts.pop("time_limit")
-        return Job(
-            id=self.job_id,
-            name=self.job_name,
-            queue_name=self.queue_name,
-            data=self.kwargs,
-            opts=opts,
-            state=JobState.ACTIVE,
-            attempts_made=self.attempts_made,
-            timestamp=self.message_timestamp,
-            _queue=queue,
-            _token=self.token,
-        )
-
-
 class JobConsumer(Consumer):
     """Takes jobs of one queue for one worker process."""
 
-    def __init__(self, broker: PipelineBroker, queue_name: str, prefetch: int, timeout: int) -> None:
+    def __init__(self, broker: ConsumerBroker, queue_name: str, prefetch: int, timeout: int) -> None:
         self.logger = get_logger(__name__, type(self))
         self.broker = broker
         self.queue_name = queue_name
