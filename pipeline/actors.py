@@ -11,7 +11,8 @@ import importlib
 import sys
 
 from actors import ACTOR_MODULES
-from pipeline.broker import PipelineBroker, get_broker
+from pipeline.broker import PipelineBroker
+from pipeline.composition import get_broker
 from pipeline.connection import ping
 from pipeline.errors import PipelineError
 

@@ -14,8 +14,9 @@ from typing import Any
 import dramatiq
 from dramatiq.results import ResultBackend, ResultFailure, ResultMissing, ResultTimeout
 
-from pipeline.broker import PipelineBroker, get_broker
+from pipeline.composition import get_broker
 from pipeline.job import JobState
+from pipeline.ports import JobBroker
 
 #: Dramatiq's default wait for a blocking ``get_result`` (ms).
 DEFAULT_TIMEOUT = 10_000
@@ -36,7 +37,7 @@ class JobResultBackend(ResultBackend):
     def get_result(self, message: Any, *, block: bool = False, timeout: int | None = None) -> Any:
         """The job's result; ``timeout`` in ms as in Dramatiq (None: 10 s, 0: look once)."""
         broker = dramatiq.get_broker()
-        if not isinstance(broker, PipelineBroker):
+        if not isinstance(broker, JobBroker):
             broker = get_broker()
         queue = broker.queue(message.queue_name)
         if timeout is None:
