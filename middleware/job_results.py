@@ -24,4 +24,4 @@ class JobResults(Middleware):
         self, broker: dramatiq.Broker, message: Any, *, result: Any = None, exception: Any = None
     ) -> None:
         if exception is None and isinstance(message, JobMessage):
-            message.job_result = result
+            message.complete(result)

@@ -243,10 +243,8 @@ class JobConsumer(Consumer):
         if actor_name is not None:
             fields["actor_name"] = actor_name  # the stored name is the job's; Dramatiq wants the actor's
         fields["message_id"] = fetched.job_id  # a debounced job keeps its id, takes new data
-        proxy = JobMessage(Message(**fields), fetched, job_name)
-        if actor_name is None:
-            proxy.failure_reason = str(UnknownJobNameError(job_name, self.queue_name))
-        return proxy
+        reason = None if actor_name is not None else str(UnknownJobNameError(job_name, self.queue_name))
+        return JobMessage(Message(**fields), fetched, job_name, reason=reason)
 
     def ack(self, message: MessageProxy) -> None:
         job = message if isinstance(message, JobMessage) else self._held(message, "ack")
@@ -292,18 +290,17 @@ class JobConsumer(Consumer):
 
     def _ack(self, message: JobMessage) -> None:
         exception = message._exception
-        if message.retry_delay is not None:
-            failure = self._failure(message)
-            code = self.store.retry(message.job_id, message.token, message.retry_delay, failure)
-            message.outcome = _RETRY_OUTCOMES.get(code, "rejected")
+        delay = message.retry_delay
+        if delay is not None:
+            code = self.store.retry(message.job_id, message.token, delay, self._failure(message))
+            message.recorded(_RETRY_OUTCOMES.get(code, "rejected"))
         elif exception is not None and not isinstance(exception, SkipMessage):
             # Without a Retries middleware Dramatiq would call this "done"; a job that raised failed.
             self._fail(message)
         else:
             self._complete(message)
         if message.outcome == "cancelled":
-            message.failure_reason = self._cancel_reason(message)
-            self._fail(message)
+            self._fail(message, self._cancel_reason(message))
         if message.outcome == "rejected":
             self._log_rejected(message, "outcome")
 
@@ -402,14 +399,13 @@ class JobConsumer(Consumer):
 
     def _complete(self, message: JobMessage) -> None:
         try:
-            result = message.job_result
+            result = message.result
             # Most handlers return nothing: skip building a JSON encoder for that.
             result_json = (
                 "null" if result is None else json.dumps(result, separators=(",", ":"), allow_nan=False)
             )
         except (TypeError, ValueError) as exc:
-            message.failure_reason = f"job result is not JSON-serialisable: {exc}"
-            self._fail(message)
+            self._fail(message, f"job result is not JSON-serialisable: {exc}")
             return
         keep = keep_count(self._option(message, "remove_on_complete", None))
         take = idle_ttl = 0
@@ -442,24 +438,27 @@ class JobConsumer(Consumer):
         finally:
             with self.taking_lock:
                 self.taking -= take
-        message.outcome = _COMPLETE_OUTCOMES.get(code, "rejected")
+        message.recorded(_COMPLETE_OUTCOMES.get(code, "rejected"))
         if self.handoff is not None:
             for taken_message in messages:
                 if taken_message is not None:
                     self.handoff(taken_message)
 
-    def _fail(self, message: JobMessage) -> None:
+    def _fail(self, message: JobMessage, reason: str | None = None) -> None:
+        """Fail the job, with ``reason`` (the consumer's own: an unstorable result, a cancel)
+        before the one decided, before its error's text."""
         keep = keep_count(self._option(message, "remove_on_fail", None))
+        failure = self._failure(message, reason)
         ok = self.store.fail(
             message.job_id,
             message.token,
-            self._failure(message),
+            failure,
             keep,
             message.job_name,
             message.retries_exhausted,
             self._dedup_id(message),
         )
-        message.outcome = "failed" if ok else "rejected"
+        message.recorded("failed" if ok else "rejected", failure.reason)
 
     @staticmethod
     def _dedup_id(message: JobMessage) -> str:
@@ -473,17 +472,17 @@ class JobConsumer(Consumer):
         raw = self.store.client.hget(self.store.keys.job(message.job_id), "cancelled")
         return raw.decode() if isinstance(raw, bytes) else "cancelled"
 
-    def _failure(self, message: JobMessage) -> Failure:
+    def _failure(self, message: JobMessage, reason: str | None = None) -> Failure:
         limit = int(self._option(message, "stacktrace_limit", DEFAULT_STACKTRACE_LIMIT))
         exception = message._exception
-        if message.failure_reason:
-            reason = message.failure_reason
-        elif isinstance(exception, TimeLimitExceeded):
-            reason = f"timeout of {self._time_limit(message)} ms exceeded"
-        elif exception is not None:
-            reason = str(exception) or type(exception).__name__
-        else:
-            reason = "failed"
+        reason = reason or message.failure_reason
+        if not reason:
+            if isinstance(exception, TimeLimitExceeded):
+                reason = f"timeout of {self._time_limit(message)} ms exceeded"
+            elif exception is not None:
+                reason = str(exception) or type(exception).__name__
+            else:
+                reason = "failed"
         stack = reason
         if exception is not None and limit > 0:
             stack = "".join(traceback.format_exception(exception, limit=-limit))

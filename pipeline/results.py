@@ -16,6 +16,7 @@ from dramatiq.results import ResultBackend, ResultFailure, ResultMissing, Result
 
 from pipeline.composition import get_broker
 from pipeline.job import JobState
+from pipeline.job_message import JobMessage
 from pipeline.ports import JobBroker
 
 #: Dramatiq's default wait for a blocking ``get_result`` (ms).
@@ -29,7 +30,8 @@ class JobResultBackend(ResultBackend):
         super().__init__(namespace="pipeline-results")
 
     def store_result(self, message: Any, result: Any, ttl: int) -> None:
-        message.job_result = result
+        if isinstance(message, JobMessage):
+            message.complete(result)
 
     def store_exception(self, message: Any, exception: Exception, ttl: int) -> None:
         """Failures are recorded by the fail transition itself."""
