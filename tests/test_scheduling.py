@@ -204,9 +204,7 @@ def test_delays_count_on_redis_clock_so_skewed_producers_and_workers_agree(setti
     due_in = int(q.store.client.zscore(q.store.keys.delayed, job.id)) - q.store.redis_ms()
     assert 55_000 < due_in <= 60_000
 
-    monkeypatch.setattr(
-        q.store, "clock", lambda: real_now() + 2 * hour
-    )  # a worker's is further ahead
+    monkeypatch.setattr(q.store, "clock", lambda: real_now() + 2 * hour)  # a worker's is further ahead
     taken, wake_in, _, _ = q.store.fetch(1, 30_000, "30000|worker", 0)
     assert taken == [] and wake_in is not None and 55_000 < wake_in <= 60_000
     assert q.get_job(job.id).state is JobState.DELAYED
