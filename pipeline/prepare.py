@@ -33,7 +33,7 @@ from pipeline.options import (
     validate_options,
 )
 from pipeline.states import JobState
-from pipeline.store import Entry, now_ms
+from pipeline.store import Entry
 
 if TYPE_CHECKING:
     from pipeline.queue import Queue
@@ -50,7 +50,7 @@ def prepare_job(queue: Queue, name: Any, data: Any, opts: dict[str, Any]) -> tup
     job_id = options.pop("job_id", None) or new_job_id()
     if "timeout" in options:
         options["time_limit"] = options.pop("timeout")
-    timestamp = now_ms()
+    timestamp = queue.store.clock()
     try:
         encoded = encode_stored(name, (), data, options, job_id, timestamp, queue.name)
     except (TypeError, ValueError) as exc:
