@@ -189,7 +189,7 @@ def scheduler() -> None:
 @click.command("storage-init")
 def storage_init() -> None:
     """Create the file store's bucket (S3) or directory (local) unless it exists; safe to rerun."""
-    from actors.storage import LocalStorage, S3Storage, storage_from_settings
+    from actors.storage import LocalStorage, S3Storage, storage_from_settings  # deferred: only this command
 
     settings = app.get_settings()
     storage = storage_from_settings(settings)
