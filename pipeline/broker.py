@@ -40,7 +40,7 @@ from middleware.rate_limit import RateLimit
 from middleware.retries import Retries
 from middleware.stall_detection import StallDetection
 from middleware.worker_registry import WorkerRegistry
-from pipeline import app
+from pipeline import app, keys
 from pipeline.connection import address_of
 from pipeline.consumer import JobConsumer
 from pipeline.encoding import encode_stored
@@ -136,7 +136,7 @@ class PipelineBroker(RedisBroker):
             client = make_client(self.settings)
         super().__init__(  # type: ignore[no-untyped-call]
             client=client,
-            namespace=f"{self.settings.namespace}:dramatiq",
+            namespace=keys.dramatiq_namespace(self.settings.namespace),
             middleware=default_middleware() if middleware is None else middleware,
         )
         self.actor_options |= BROKER_ACTOR_OPTIONS

@@ -47,12 +47,12 @@ def get_metrics(queue: Queue, kind: str, start: int, end: int, name: str | None)
         raise InvalidJobError(f"metrics kind must be 'completed' or 'failed', got {kind!r}", queue=queue.name)
     keys = queue.store.keys
     client = queue.client
-    members = cast(set[bytes], client.smembers(keys.metrics_prefix + "names"))
+    members = cast(set[bytes], client.smembers(keys.metric_names))
     names = [name] if name else sorted(n.decode() for n in members)
     pipe = client.pipeline(transaction=False)
     for job_name in names:
-        pipe.hgetall(f"{keys.metrics_prefix}{kind}:{job_name}")
-        pipe.lrange(f"{keys.metrics_prefix}durations:{job_name}", 0, -1)
+        pipe.hgetall(keys.metric_ring(kind, job_name))
+        pipe.lrange(keys.metric_durations(job_name), 0, -1)
     replies = pipe.execute()
     now_minute = int(time.time() * 1000) // 60_000
     last = RING_MINUTES - 1 if end < 0 or end >= RING_MINUTES else end

@@ -120,7 +120,7 @@ class QueueCollector(Collector):
             jobs.add_metric([name, state], counts.get(state, 0))
         keys = queue.store.keys
         pipe = queue.client.pipeline(transaction=False)
-        pipe.hgetall(keys.metrics_prefix + "totals")
+        pipe.hgetall(keys.metric_totals)
         pipe.zcard(keys.limited)
         pipe.hget(keys.meta, "paused")
         totals_raw, n_limited, paused_flag = pipe.execute()

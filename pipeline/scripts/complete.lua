@@ -30,6 +30,7 @@
   includes/fail_unreadable.lua).
 ]]
 --- @include "codes"
+--- @include "keys"
 --- @include "activate"
 --- @include "emit"
 --- @include "fail_unreadable"
@@ -102,12 +103,12 @@ if state[3] then
 end
 local base = queue_base(job_key, job_id)
 redis.call("ZREM", KEYS[2], job_id)
-if ARGV[8] ~= "" then release_dedup(base .. "dedup:" .. ARGV[8], job_id) end
-record_metric(base .. "metrics:", "completed", ARGV[7], now, now - (tonumber(state[4]) or now))
+if ARGV[8] ~= "" then release_dedup(base .. KEY_DEDUP .. ARGV[8], job_id) end
+record_metric(base .. KEY_METRICS, "completed", ARGV[7], now, now - (tonumber(state[4]) or now))
 emit(KEYS[4], ARGV[6], "completed", job_id, "result", ARGV[4], "prev", "active")
 local keep = tonumber(ARGV[5])
 if keep == 0 then
-  redis.call("DEL", job_key, base .. "logs:" .. job_id)
+  redis.call("DEL", job_key, base .. KEY_LOGS .. job_id)
   local taken, registered = take_next(tonumber(ARGV[9]), now)
   return {DONE, taken, registered}
 end
@@ -115,7 +116,7 @@ redis.call("HSET", job_key, "state", "completed", "finished_on", now, "result", 
            "attempts_made", (tonumber(state[5]) or 0) + 1)
 redis.call("ZADD", KEYS[3], finish_at(), job_id)
 if keep > 0 then
-  trim_finished(KEYS[3], keep, base .. "j:", base .. "logs:")
+  trim_finished(KEYS[3], keep, base .. KEY_JOB, base .. KEY_LOGS)
 end
 local taken, registered = take_next(tonumber(ARGV[9]), now)
 return {DONE, taken, registered}

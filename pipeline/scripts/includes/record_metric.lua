@@ -13,21 +13,22 @@
   Keys used (same slot as the queue): <prefix><kind>:<name>, <prefix>durations:<name>,
   <prefix>names (set of job names seen), <prefix>totals.
 ]]
+--- @include "keys"
 -- Upper bounds (ms) of the duration histogram; pipeline/prometheus.py reads the same list.
 local DURATION_BUCKETS_MS = {5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 900000}
 
 local function record_metric(metrics_prefix, kind, name, now, duration)
   local minute = math.floor(now / 60000)
-  local ring = metrics_prefix .. kind .. ":" .. name
+  local ring = metrics_prefix .. kind .. KEY_METRIC_RING .. name
   if redis.call("HINCRBY", ring, minute, 1) == 1 then
-    redis.call("SADD", metrics_prefix .. "names", name)
+    redis.call("SADD", metrics_prefix .. KEY_METRIC_NAMES, name)
     if redis.call("HLEN", ring) > 10080 then
       for _, field in ipairs(redis.call("HKEYS", ring)) do
         if tonumber(field) <= minute - 10080 then redis.call("HDEL", ring, field) end
       end
     end
   end
-  local totals = metrics_prefix .. "totals"
+  local totals = metrics_prefix .. KEY_METRIC_TOTALS
   if not duration then
     redis.call("HINCRBY", totals, kind .. ":" .. name, 1)
   else
@@ -37,7 +38,7 @@ local function record_metric(metrics_prefix, kind, name, now, duration)
     end
     redis.call("HINCRBY", totals, "bucket:" .. name .. ":" .. bound, 1)
     redis.call("HINCRBY", totals, "sum:" .. name, math.floor(duration))
-    local durations = metrics_prefix .. "durations:" .. name
+    local durations = metrics_prefix .. KEY_METRIC_DURATIONS .. name
     if redis.call("LPUSH", durations, duration) > 1100 then
       redis.call("LTRIM", durations, 0, 999)
     end
