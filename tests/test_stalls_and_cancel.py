@@ -148,17 +148,15 @@ def test_metrics_and_workers_answer_with_live_figures(settings, queue_name, work
 
 
 def test_locks_count_on_redis_clock_so_hosts_with_skewed_clocks_agree(settings, queue_name, monkeypatch):
-    import pipeline.store
-
     q = Queue(queue_name, settings=settings)
     job = q.add("echo", {})
-    real_now = pipeline.store.now_ms
+    real_now = q.store.clock
     hour = 3_600_000
 
-    monkeypatch.setattr(pipeline.store, "now_ms", lambda: real_now() - hour)  # the worker's host is behind
+    monkeypatch.setattr(q.store, "clock", lambda: real_now() - hour)  # the worker's host is behind
     (held,), _, _, _ = q.store.fetch(1, 30_000, "30000|worker", 0)
     q.store.extend_locks([(held.job_id, held.token)], 30_000)
-    monkeypatch.setattr(pipeline.store, "now_ms", lambda: real_now() + hour)  # the sweeper's is ahead
+    monkeypatch.setattr(q.store, "clock", lambda: real_now() + hour)  # the sweeper's is ahead
 
     assert q.store.reclaim_stalled(max_stalled=0, interval_ms=10) == []
     assert q.get_job(job.id).state is JobState.ACTIVE
