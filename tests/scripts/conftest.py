@@ -18,6 +18,7 @@ import redis
 
 from pipeline.keys import QueueKeys
 from pipeline.scripts import Scripts
+from pipeline.store.script_keys import ScriptKeys
 from tests.support import unique
 
 MAX_LEN = 1000
@@ -42,9 +43,15 @@ class Lua:
         self.namespace = namespace
         self.k = QueueKeys.for_queue(namespace, unique("q"))
         self.scripts = Scripts(client)
+        self._keys = ScriptKeys(self.k)
 
     def __call__(self, name: str, keys: list[str], args: list[Any]) -> Any:
         return self.scripts(name, keys, args)
+
+    def keys(self, script: str, job_id: str = "") -> list[str]:
+        """The KEYS of ``script`` its header lists (the store's table, which is checked against
+        the headers), with ``job_id``'s keys where it takes a job."""
+        return self._keys.for_job(script, job_id) if job_id else list(self._keys.fixed(script))
 
     def events(self) -> list[dict[str, str]]:
         """Every event of the queue's stream, oldest first, as field -> value."""
@@ -85,19 +92,7 @@ class Lua:
     ) -> list[Any]:
         """add.lua for one job; ``dedup`` is ``"<mode>:<ttl ms>:<id>"``."""
         k = self.k
-        keys = [
-            k.wait,
-            k.prioritized,
-            k.delayed,
-            k.marker,
-            k.seq,
-            k.events,
-            k.idle,
-            k.meta,
-            k.active,
-            k.handed,
-        ]
-        keys.append(k.job(job_id))
+        keys = [*self.keys("add"), k.job(job_id)]
         spec = ""
         if dedup:
             mode, ttl, dedup_id = dedup.split(":", 2)
@@ -109,12 +104,8 @@ class Lua:
     def fetch(self, count: int = 10, lock_ms: int = 30_000, member: str = "", ttl_ms: int = 0) -> list[Any]:
         """fetch.lua: its whole reply."""
         k = self.k
-        keys = [
-            k.wait, k.prioritized, k.delayed, k.active, k.meta, k.seq,
-            k.events, k.limited, k.limiter, k.idle, k.handed, k.failed,
-        ]  # fmt: skip
         args = [now_ms(), count, lock_ms, k.job_prefix, MAX_LEN, k.limiter_group_prefix, member, ttl_ms]
-        return list(self("fetch", keys, args))
+        return list(self("fetch", self.keys("fetch"), args))
 
     def take(self, count: int = 10) -> dict[str, str]:
         """Fetch up to ``count`` jobs: job id -> lock token."""
@@ -123,21 +114,15 @@ class Lua:
 
     def complete(self, job_id: str, token: str, keep: int = -1) -> Any:
         """complete.lua, taking no next job."""
-        k = self.k
-        keys = [
-            k.job(job_id), k.active, k.completed, k.events, k.wait, k.prioritized,
-            k.delayed, k.meta, k.seq, k.idle, k.failed,
-        ]  # fmt: skip
         args = [job_id, token, now_ms(), '"ok"', keep, MAX_LEN, "task", "", 0, 30_000, "", 0]
-        return self("complete", keys, args)
+        return self("complete", self.keys("complete", job_id), args)
 
     def fail(self, job_id: str, token: str, reason: str = "boom", keep: int = -1) -> Any:
         """fail.lua, as after the last attempt."""
         k = self.k
-        keys = [k.job(job_id), k.active, k.failed, k.logs(job_id), k.events]
         args = [job_id, token, now_ms(), reason, "trace", 3, keep]
         args += [k.job_prefix, k.logs_prefix, MAX_LEN, "task", k.metrics_prefix, "1", ""]
-        return self("fail", keys, args)
+        return self("fail", self.keys("fail", job_id), args)
 
 
 @pytest.fixture

@@ -85,7 +85,7 @@ def test_a_job_for_an_empty_queue_goes_straight_to_an_idle_worker(lua: Lua) -> N
 
 def test_a_malformed_group_fails_the_whole_call_and_writes_nothing(lua: Lua) -> None:
     k = lua.k
-    keys = [k.wait, k.prioritized, k.delayed, k.marker, k.seq, k.events, k.idle, k.meta, k.active, k.handed]
+    keys = lua.keys("add")
     good = ["a", message("a"), 0, 0, "0", "task", ""]
     bad = ["b", message("b"), "soon", 0, "0", "task", ""]
 

@@ -10,7 +10,7 @@ from tests.scripts.conftest import MAX_LEN, Lua, now_ms
 
 def _cancel(lua: Lua, job_id: str):
     k = lua.k
-    keys = [k.job(job_id), k.wait, k.prioritized, k.delayed, k.failed, k.events, k.limited]
+    keys = lua.keys("cancel", job_id)
     return lua("cancel", keys, [job_id, "not wanted", now_ms(), MAX_LEN, k.dedup_prefix])
 
 

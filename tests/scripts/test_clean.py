@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pipeline.store.script_keys import ScriptKeys
 from tests.scripts.conftest import MAX_LEN, Lua
 
 
-def _clean(lua: Lua, key: str, cutoff: float, limit: int, state: str) -> list[str]:
+def _clean(lua: Lua, cutoff: float, limit: int, state: str) -> list[str]:
     k = lua.k
-    reply = lua("clean", [key, k.events], [cutoff, limit, k.job_prefix, k.logs_prefix, MAX_LEN, state])
+    keys = ScriptKeys(k).for_state("clean", state)  # the set of that state, then the events stream
+    reply = lua("clean", keys, [cutoff, limit, k.job_prefix, k.logs_prefix, MAX_LEN, state])
     return [item.decode() for item in reply]
 
 
@@ -21,7 +23,7 @@ def test_jobs_finished_before_the_cutoff_go_with_their_logs_oldest_first(lua: Lu
     cutoff = lua.client.zscore(lua.k.completed, "b")
     assert cutoff is not None
 
-    assert _clean(lua, lua.k.completed, cutoff, 10, "completed") == ["a", "b"]
+    assert _clean(lua, cutoff, 10, "completed") == ["a", "b"]
 
     assert lua.ids(lua.k.completed) == ["c"]
     assert lua.record("a") == {} and not lua.client.exists(lua.k.logs("a"))
@@ -36,6 +38,6 @@ def test_it_deletes_no_more_than_the_limit_and_says_nothing_when_none_went(lua: 
     lua.fail("a", tokens["a"])
     lua.fail("b", tokens["b"])
 
-    assert _clean(lua, lua.k.failed, float("inf"), 1, "failed") == ["a"]
-    assert _clean(lua, lua.k.failed, 0, 10, "failed") == []
+    assert _clean(lua, float("inf"), 1, "failed") == ["a"]
+    assert _clean(lua, 0, 10, "failed") == []
     assert [e["event"] for e in lua.events()].count("cleaned") == 1

@@ -9,11 +9,7 @@ from tests.scripts.conftest import MAX_LEN, Lua, now_ms
 def _complete(
     lua: Lua, job_id: str, token: str, *, keep: int = -1, take: int = 0, member: str = "", ttl: int = 0
 ):
-    k = lua.k
-    keys = [
-        k.job(job_id), k.active, k.completed, k.events, k.wait, k.prioritized,
-        k.delayed, k.meta, k.seq, k.idle, k.failed,
-    ]  # fmt: skip
+    keys = lua.keys("complete", job_id)
     args = [job_id, token, now_ms(), '{"sum": 3}', keep, MAX_LEN, "task", "", take, 30_000, member, ttl]
     return lua("complete", keys, args)
 

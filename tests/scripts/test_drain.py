@@ -7,7 +7,7 @@ from tests.scripts.conftest import MAX_LEN, Lua
 
 def _drain(lua: Lua, limit: int) -> int:
     k = lua.k
-    keys = [k.wait, k.prioritized, k.delayed, k.events, k.limited]
+    keys = lua.keys("drain")
     return int(lua("drain", keys, [limit, k.job_prefix, k.logs_prefix, MAX_LEN]))
 
 

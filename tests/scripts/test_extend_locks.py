@@ -7,7 +7,7 @@ from tests.scripts.conftest import MAX_LEN, Lua
 
 def _extend(lua: Lua, holder: str, *pairs: str) -> list[list[str]]:
     k = lua.k
-    keys = [k.active, k.wait, k.prioritized, k.limited, k.holders, k.stall_grace, k.events]
+    keys = lua.keys("extend_locks")
     reply = lua("extend_locks", keys, [60_000, k.job_prefix, holder, MAX_LEN, *pairs])
     return [[item.decode() for item in part] for part in reply]
 

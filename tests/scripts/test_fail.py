@@ -10,7 +10,7 @@ from tests.scripts.conftest import MAX_LEN, Lua, now_ms
 
 def _fail(lua: Lua, job_id: str, token: str, *, keep: int = -1, exhausted: bool = True, dedup_key: str = ""):
     k = lua.k
-    keys = [k.job(job_id), k.active, k.failed, k.logs(job_id), k.events]
+    keys = lua.keys("fail", job_id)
     args = [job_id, token, now_ms(), "boom", "Traceback ...", 2, keep]
     args += [
         k.job_prefix,

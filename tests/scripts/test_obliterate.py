@@ -8,7 +8,7 @@ from tests.scripts.conftest import Lua
 
 def _obliterate(lua: Lua, limit: int, force: bool) -> int:
     k = lua.k
-    keys = [k.wait, k.prioritized, k.delayed, k.limited, k.completed, k.failed, k.active]
+    keys = lua.keys("obliterate")
     return int(lua("obliterate", keys, [limit, k.job_prefix, k.logs_prefix, "1" if force else "0"]))
 
 

@@ -7,7 +7,7 @@ from tests.scripts.conftest import MAX_LEN, Lua
 
 
 def _pause(lua: Lua, action: str):
-    return lua("pause", [lua.k.meta, lua.k.marker, lua.k.events], [action, MAX_LEN])
+    return lua("pause", lua.keys("pause"), [action, MAX_LEN])
 
 
 def test_pausing_and_resuming_change_the_state_once_each(lua: Lua) -> None:

@@ -7,7 +7,7 @@ from tests.scripts.conftest import MAX_LEN, Lua
 
 def _promote_all(lua: Lua, limit: int) -> int:
     k = lua.k
-    keys = [k.delayed, k.wait, k.prioritized, k.seq, k.marker, k.events]
+    keys = lua.keys("promote_all")
     return int(lua("promote_all", keys, [limit, k.job_prefix, MAX_LEN]))
 
 

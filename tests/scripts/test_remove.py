@@ -10,10 +10,7 @@ from tests.scripts.conftest import MAX_LEN, Lua
 
 def _remove(lua: Lua, job_id: str):
     k = lua.k
-    keys = [
-        k.job(job_id), k.logs(job_id), k.wait, k.prioritized, k.delayed,
-        k.completed, k.failed, k.events, k.limited,
-    ]  # fmt: skip
+    keys = lua.keys("remove", job_id)
     return lua("remove", keys, [job_id, MAX_LEN, k.dedup_prefix])
 
 

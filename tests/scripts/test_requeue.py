@@ -7,7 +7,7 @@ from tests.scripts.conftest import MAX_LEN, Lua
 
 def _requeue(lua: Lua, member: str, *pairs: str) -> int:
     k = lua.k
-    keys = [k.active, k.wait, k.prioritized, k.marker, k.seq, k.events, k.idle, k.handed]
+    keys = lua.keys("requeue")
     return int(lua("requeue", keys, [k.job_prefix, MAX_LEN, member, *pairs]))
 
 

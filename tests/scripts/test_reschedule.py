@@ -7,8 +7,7 @@ from tests.scripts.conftest import MAX_LEN, Lua
 
 
 def _reschedule(lua: Lua, job_id: str, delay_ms: int):
-    k = lua.k
-    keys = [k.job(job_id), k.delayed, k.wait, k.prioritized, k.seq, k.marker, k.events]
+    keys = lua.keys("reschedule", job_id)
     return lua("reschedule", keys, [job_id, delay_ms, MAX_LEN])
 
 

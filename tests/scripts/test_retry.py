@@ -7,8 +7,7 @@ from tests.scripts.conftest import MAX_LEN, Lua
 
 
 def _retry(lua: Lua, job_id: str, token: str, delay_ms: int):
-    k = lua.k
-    keys = [k.job(job_id), k.active, k.wait, k.prioritized, k.delayed, k.marker, k.seq, k.events]
+    keys = lua.keys("retry", job_id)
     return lua("retry", keys, [job_id, token, delay_ms, "flaky", "Traceback ...", 1, MAX_LEN])
 
 

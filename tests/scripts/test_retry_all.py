@@ -7,7 +7,7 @@ from tests.scripts.conftest import MAX_LEN, Lua
 
 def _retry_all(lua: Lua, limit: int) -> int:
     k = lua.k
-    keys = [k.failed, k.wait, k.prioritized, k.marker, k.seq, k.events]
+    keys = lua.keys("retry_all")
     return int(lua("retry_all", keys, [limit, k.job_prefix, MAX_LEN]))
 
 

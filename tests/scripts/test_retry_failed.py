@@ -7,8 +7,7 @@ from tests.scripts.conftest import MAX_LEN, Lua
 
 
 def _retry_failed(lua: Lua, job_id: str):
-    k = lua.k
-    keys = [k.job(job_id), k.failed, k.wait, k.prioritized, k.marker, k.seq, k.events]
+    keys = lua.keys("retry_failed", job_id)
     return lua("retry_failed", keys, [job_id, MAX_LEN])
 
 

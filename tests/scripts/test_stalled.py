@@ -7,10 +7,7 @@ from tests.scripts.conftest import MAX_LEN, Lua, now_ms
 
 def _sweep(lua: Lua, max_stalled: int = 1, interval_ms: int = 5_000) -> list[str]:
     k = lua.k
-    keys = [
-        k.active, k.wait, k.prioritized, k.seq, k.marker, k.events,
-        k.failed, k.stall_guard, k.idle, k.handed, k.holders, k.stall_grace,
-    ]  # fmt: skip
+    keys = lua.keys("stalled")
     reply = lua("stalled", keys, [now_ms(), k.job_prefix, max_stalled, MAX_LEN, interval_ms, 30_000])
     return [item.decode() for item in reply]
 
