@@ -16,7 +16,11 @@ ROOT = resources.files("pipeline.scripts")
 INCLUDES = sorted(p.name[:-4] for p in (ROOT / "includes").iterdir() if p.name.endswith(".lua"))
 DECLARED = re.compile(r'^--- @include "([a-z_]+)"$', re.MULTILINE)
 #: Includes rendered from Python (constants, not functions), with the names they define.
-RENDERED = {"codes": [code.name for code in Code], "keys": list(LUA_PARTS)}
+RENDERED = {
+    "codes": [code.name for code in Code],
+    "keys": list(LUA_PARTS),
+    "metrics": ["METRIC_RING_MINUTES", "METRIC_DURATIONS_KEPT", "DURATION_BUCKETS_MS"],
+}
 
 
 def _code(text: str) -> str:
