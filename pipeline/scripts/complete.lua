@@ -28,6 +28,9 @@
   Events: "completed" (result, prev = active); "waiting" per promoted delayed
   job and "active" per taken job; "failed" per unreadable record met (see
   includes/fail_unreadable.lua).
+
+  Steps: check the lock, finish the job (record_metric, release_dedup,
+  trim_finished), then take_next (promote_due, take_waiting, or register idle).
 ]]
 --- @include "codes"
 --- @include "keys"

@@ -43,6 +43,10 @@
   consumer that took nothing from a queue that is not paused, rate limited or
   aging, with nothing left waiting, registers so that add hands it the next job
   directly; otherwise it leaves the idle set.
+
+  Steps, each an include of its own: promote_due, reap_idle, release_parked,
+  age_prioritized, take_handed (the inbox), take_waiting (within the limit),
+  next_due, idle_or_leave.
 ]]
 --- @include "age_prioritized"
 --- @include "emit"
