@@ -21,7 +21,7 @@ from dramatiq.errors import ActorNotFound, QueueJoinTimeout
 from dramatiq.message import Message
 from dramatiq.middleware import Middleware, MiddlewareError, SkipMessage, TimeLimit
 
-from pipeline import app
+from pipeline import app, keys
 from pipeline.connection import address_of, make_client, redis_address
 from pipeline.consumer import JobConsumer
 from pipeline.errors import ConfigurationError, PipelineError
@@ -92,7 +92,7 @@ class PipelineBroker(RedisBroker):
             middleware = _default_middleware()
         super().__init__(  # type: ignore[no-untyped-call]
             client=client,
-            namespace=f"{self.settings.namespace}:dramatiq",
+            namespace=keys.dramatiq_namespace(self.settings.namespace),
             middleware=middleware,
         )
         self.actor_options |= BROKER_ACTOR_OPTIONS

@@ -37,15 +37,13 @@ from prometheus_client.registry import Collector
 
 from pipeline import app
 from pipeline.keys import queues_set
-from pipeline.metrics import get_workers
+from pipeline.metrics import DURATION_BUCKETS_MS, get_workers
 from pipeline.queue import Queue
 from pipeline.settings import Settings
 from pipeline.states import STATES
 
 logger = logging.getLogger(__name__)
 
-#: Upper bounds (ms) of the duration histogram, as ``includes/record_metric.lua`` counts them.
-DURATION_BUCKETS_MS = (5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 900000)
 STATE_LABELS = ("waiting", "paused", "delayed", "active", "completed", "failed")
 
 
@@ -120,7 +118,7 @@ class QueueCollector(Collector):
             jobs.add_metric([name, state], counts.get(state, 0))
         keys = queue.store.keys
         pipe = queue.client.pipeline(transaction=False)
-        pipe.hgetall(keys.metrics_prefix + "totals")
+        pipe.hgetall(keys.metric_totals)
         pipe.zcard(keys.limited)
         pipe.hget(keys.meta, "paused")
         totals_raw, n_limited, paused_flag = pipe.execute()
