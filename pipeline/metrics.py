@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import statistics
-import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
@@ -54,7 +53,7 @@ def get_metrics(queue: Queue, kind: str, start: int, end: int, name: str | None)
         pipe.hgetall(f"{keys.metrics_prefix}{kind}:{job_name}")
         pipe.lrange(f"{keys.metrics_prefix}durations:{job_name}", 0, -1)
     replies = pipe.execute()
-    now_minute = int(time.time() * 1000) // 60_000
+    now_minute = queue.store.clock() // 60_000
     last = RING_MINUTES - 1 if end < 0 or end >= RING_MINUTES else end
     width = max(last - start + 1, 0)
     data = [0] * width
@@ -94,13 +93,13 @@ def _oldest_waiting_age(queue: Queue) -> int | None:
     if not ids:
         return None
     job = queue.get_job(ids[0])
-    return None if job is None else max(int(time.time() * 1000) - job.timestamp, 0)
+    return None if job is None else max(queue.store.clock() - job.timestamp, 0)
 
 
 def get_workers(queue: Queue) -> list[dict[str, Any]]:
     """Live worker processes serving ``queue``; entries past three missed heartbeats are dropped."""
     key = queue.store.keys.workers
-    stale_before = int(time.time() * 1000) - 3 * queue.settings.worker_heartbeat_ms
+    stale_before = queue.store.clock() - 3 * queue.settings.worker_heartbeat_ms
     workers, stale = [], []
     for worker_id, raw in queue.client.hgetall(key).items():
         entry = json.loads(raw)

@@ -11,6 +11,7 @@ from typing import Any, overload
 import redis
 
 from pipeline import app
+from pipeline.clock import Clock, now_ms
 from pipeline.codes import Code, check_job_code, check_queue_code
 from pipeline.connection import follows_failovers, translate_errors
 from pipeline.deprecated import renamed
@@ -35,7 +36,7 @@ from pipeline.repeat import RepeatableJob, RepeatStore, add_repeatable, remove_r
 from pipeline.replication import replicated_add
 from pipeline.settings import Settings
 from pipeline.states import FINAL_STATES, STATES, JobState, LocalEvent
-from pipeline.store import Entry, QueueStore, now_ms, pair_codes
+from pipeline.store import Entry, QueueStore, pair_codes
 
 #: Called with the number of jobs each batch of a long operation handled.
 Progress = Callable[[int], None]
@@ -59,10 +60,12 @@ class Queue:
         limiter: Mapping[str, Any] | None = None,
         wait_replicas: int | None = None,
         wait_timeout_ms: int | None = None,
+        clock: Clock = now_ms,
     ) -> None:
         """``wait_replicas`` (default ``PIPELINE_WAIT_REPLICAS``, 0) is how many replicas every
         ``add()`` of this queue waits for, up to ``wait_timeout_ms`` (``PIPELINE_WAIT_TIMEOUT_MS``);
-        see :meth:`add`."""
+        see :meth:`add`.  ``clock`` is the local clock this queue stamps jobs with (see
+        :mod:`pipeline.clock`)."""
         self.name = validate_queue_name(name)
         self.settings = settings or app.get_settings()
         self.client = client or (app.get_client() if settings is None else _client_for(settings))
@@ -82,6 +85,7 @@ class Queue:
             self.settings.namespace,
             name,
             self.settings.events_max_len,
+            clock=clock,
         )
         self._registered = False
         if limiter is not None:
@@ -188,7 +192,7 @@ class Queue:
         job_id = options.pop("job_id", None) or new_job_id()
         if "timeout" in options:
             options["time_limit"] = options.pop("timeout")
-        timestamp = now_ms()
+        timestamp = self.store.clock()
         try:
             encoded = encode_stored(name, (), data, options, job_id, timestamp, self.name)
         except (TypeError, ValueError) as exc:

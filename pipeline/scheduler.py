@@ -29,13 +29,13 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from pipeline import app
+from pipeline.clock import now_ms
 from pipeline.connection import REDIS_ERRORS, make_client, ping
 from pipeline.errors import PipelineError
 from pipeline.keys import repeat_queues_set, repeat_version
 from pipeline.queue import Queue
 from pipeline.repeat import RepeatableJob, RepeatStore, advance
 from pipeline.settings import Settings
-from pipeline.store import now_ms
 from pipeline.triggers import from_ms
 
 logger = logging.getLogger(__name__)

@@ -8,23 +8,19 @@ exactly one state at every instant, even when a process dies mid-way.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, cast
 
 import redis
 
+from pipeline.clock import Clock, now_ms
 from pipeline.connection import node_client
 from pipeline.keys import QueueKeys
 from pipeline.scripts import Scripts
 from pipeline.states import JobState
 
 MAX_LOG_LINES = 1000
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 class Entry(NamedTuple):
@@ -70,8 +66,11 @@ class QueueStore:
         namespace: str,
         queue_name: str,
         events_max_len: int = 10_000,
+        *,
+        clock: Clock = now_ms,
     ) -> None:
         self.client = client
+        self.clock = clock
         self.scripts = scripts
         self.queue_name = queue_name
         self.max_len = events_max_len
@@ -110,7 +109,7 @@ class QueueStore:
         """KEYS and ARGV of ``add.lua`` for these entries."""
         keys = list(self._add_keys)
         job_prefix = self.keys.job_prefix
-        args: list[Any] = [now_ms(), self.max_len]
+        args: list[Any] = [self.clock(), self.max_len]
         dedup_keys = []
         for e in jobs:
             keys.append(job_prefix + e.job_id)
@@ -142,7 +141,7 @@ class QueueStore:
             "fetch",
             self._fetch_keys,
             [
-                now_ms(),
+                self.clock(),
                 count,
                 lock_ms,
                 k.job_prefix,
@@ -244,7 +243,7 @@ class QueueStore:
             [
                 job_id,
                 token,
-                now_ms(),
+                self.clock(),
                 result_json,
                 keep,
                 self.max_len,
@@ -276,7 +275,7 @@ class QueueStore:
                 [
                     job_id,
                     token,
-                    now_ms(),
+                    self.clock(),
                     failure.reason,
                     failure.stack,
                     failure.stack_limit,
@@ -366,7 +365,7 @@ class QueueStore:
                 k.holders,
                 k.stall_grace,
             ],
-            [now_ms(), k.job_prefix, max_stalled, self.max_len, interval_ms, lock_ms],
+            [self.clock(), k.job_prefix, max_stalled, self.max_len, interval_ms, lock_ms],
         )
         flat = _decoded(out)
         if flat:  # the all-time count Prometheus reads (pipeline_jobs_stalled_total)
@@ -398,7 +397,7 @@ class QueueStore:
     def cancel(self, job_id: str, reason: str) -> int:
         k = self.keys
         keys = [k.job(job_id), k.wait, k.prioritized, k.delayed, k.failed, k.events, k.limited]
-        return int(self.scripts("cancel", keys, [job_id, reason, now_ms(), self.max_len, k.dedup_prefix]))
+        return int(self.scripts("cancel", keys, [job_id, reason, self.clock(), self.max_len, k.dedup_prefix]))
 
     def reschedule(self, job_id: str, delay_ms: int) -> int:
         k = self.keys

@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from pipeline.clock import now_ms
 from pipeline.errors import InvalidJobError
 from pipeline.job import JobState
 from pipeline.queue import Queue
 from pipeline.repeat import advance, occurrence_id
 from pipeline.scheduler import RepeatScheduler
-from pipeline.store import now_ms
 from pipeline.triggers import RepeatTrigger, from_ms, to_ms
 from tests.support import LoggedProcess, unique, wait_for
 
