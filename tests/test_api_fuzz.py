@@ -13,9 +13,9 @@ from pathlib import Path
 
 from pipeline import app
 from pipeline.queue import Queue
+from tests.api_support import start_redis
 from tests.conftest import API_TOKENS
 from tests.support import free_port, unique
-from tests.test_api_redis_down import start_redis
 
 #: Examples per operation: enough to reach every parameter's edges, small enough for CI.
 EXAMPLES = 15
