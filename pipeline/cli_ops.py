@@ -27,7 +27,7 @@ from pipeline.errors import JobNotFoundError
 from pipeline.events import QueueEvents
 from pipeline.metrics import get_workers
 from pipeline.queue import Queue
-from pipeline.states import STATES
+from pipeline.states import COUNT_KEYS, FINAL_STATES, STATES, FinalState, JobState
 
 job_argument = click.argument("job_id", metavar="JOB_ID")
 
@@ -62,7 +62,7 @@ def stats(queue_names_: tuple[str, ...], as_json: bool) -> None:
 
 def _counts_table(counts: dict[str, dict[str, int]]) -> None:
     # A paused queue's waiting jobs count as "paused" (Bull's vocabulary).
-    columns = ["waiting", "paused", "delayed", "active", "completed", "failed"]
+    columns = list(COUNT_KEYS)
     table(
         None, ["queue", *columns], [[name, *(c.get(col, 0) for col in columns)] for name, c in counts.items()]
     )
@@ -78,7 +78,7 @@ def jobs() -> None:
 @click.option(
     "--state",
     type=click.Choice(STATES),
-    default="waiting",
+    default=JobState.WAITING.value,
     show_default=True,
     help="Which state's jobs to list.",
 )
@@ -245,8 +245,8 @@ def resume(queue: str) -> None:
 @queue_argument
 @click.option(
     "--state",
-    type=click.Choice(["completed", "failed"]),
-    default="completed",
+    type=click.Choice(FINAL_STATES),
+    default=FinalState.COMPLETED.value,
     show_default=True,
     help="Which finished jobs to delete.",
 )
@@ -276,7 +276,7 @@ def clean(queue: str, state: str, grace: int, limit: int | None, yes: bool) -> N
 def empty(queue: str, yes: bool) -> None:
     """Delete every waiting and delayed job of QUEUE."""
     q = open_queue(queue)
-    counts = q.get_job_counts("waiting", "delayed")
+    counts = q.get_job_counts(JobState.WAITING, JobState.DELAYED)
     total = sum(counts.values())
     confirm(yes, f"Delete {total} waiting and delayed job(s) of {queue}?")
     with progress_bar("emptying", total) as advance:

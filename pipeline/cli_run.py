@@ -15,6 +15,7 @@ from pipeline import app
 from pipeline.connection import describe
 from pipeline.embedded import ensure_redis
 from pipeline.settings import Settings
+from pipeline.states import JobState
 
 
 @click.command()
@@ -113,7 +114,7 @@ def demo(threads: int, timeout: float, verbose: bool) -> None:
         while True:
             counts = q.get_job_counts()
             click.echo("  " + "  ".join(f"{state}={n}" for state, n in counts.items()))
-            if counts["waiting"] + counts["delayed"] + counts["active"] == 0:
+            if counts[JobState.WAITING] + counts[JobState.DELAYED] + counts[JobState.ACTIVE] == 0:
                 break
             if time.monotonic() > deadline:
                 raise click.ClickException("timed out waiting for the demo jobs")
@@ -123,7 +124,7 @@ def demo(threads: int, timeout: float, verbose: bool) -> None:
             fresh = q.get_job(job.id)
             if fresh is None:
                 continue
-            outcome = fresh.result if fresh.state == "completed" else fresh.failed_reason
+            outcome = fresh.result if fresh.state is JobState.COMPLETED else fresh.failed_reason
             click.echo(
                 f"  {fresh.name:<11} {fresh.state:<10} attempts={fresh.attempts_made} "
                 f"progress={fresh.progress!s:<4} -> {outcome}"

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from pipeline.errors import InvalidJobError
+from pipeline.states import FINAL_STATES, JobState
 
 if TYPE_CHECKING:
     from pipeline.queue import Queue
@@ -42,7 +43,7 @@ class Metrics:
 
 
 def get_metrics(queue: Queue, kind: str, start: int, end: int, name: str | None) -> Metrics:
-    if kind not in ("completed", "failed"):
+    if kind not in FINAL_STATES:
         raise InvalidJobError(f"metrics kind must be 'completed' or 'failed', got {kind!r}", queue=queue.name)
     keys = queue.store.keys
     client = queue.client
@@ -74,8 +75,8 @@ def get_metrics(queue: Queue, kind: str, start: int, end: int, name: str | None)
         data=data,
         count=sum(data),
         per_name=per_name,
-        duration_ms=_percentiles(durations) if kind == "completed" else {},
-        oldest_waiting_age_ms=_oldest_waiting_age(queue),
+        duration_ms=_percentiles(durations) if kind == JobState.COMPLETED else {},
+        oldest_waiting_age_ms=oldest_waiting_age_ms(queue),
     )
 
 
@@ -88,8 +89,9 @@ def _percentiles(values: list[float]) -> dict[str, float]:
     return {"p50": cuts[49], "p90": cuts[89], "p99": cuts[98], "max": max(values)}
 
 
-def _oldest_waiting_age(queue: Queue) -> int | None:
-    ids = queue.store.ids("waiting", 0, 0, True)
+def oldest_waiting_age_ms(queue: Queue) -> int | None:
+    """How long the next job to run has waited, on this process's clock (``None``: none waits)."""
+    ids = queue.store.ids(JobState.WAITING, 0, 0, True)
     if not ids:
         return None
     job = queue.get_job(ids[0])

@@ -32,10 +32,11 @@ from pipeline.alerts.rules import Rule
 from pipeline.connection import make_client
 from pipeline.errors import ConfigurationError, PipelineError
 from pipeline.keys import AlertKeys, queues_set
-from pipeline.metrics import get_workers
+from pipeline.metrics import get_workers, oldest_waiting_age_ms
 from pipeline.queue import Queue
 from pipeline.scripts import Scripts
 from pipeline.settings import Settings
+from pipeline.states import PAUSED, EventName, JobState
 
 logger = logging.getLogger(__name__)
 
@@ -154,16 +155,15 @@ class AlertEngine:
     def _figure(self, rule: Rule, queue: Queue, now: int) -> float:
         if rule.kind == "failure_rate":
             minutes = rule.window_s // 60
-            failed = queue.get_metrics("failed", 0, minutes - 1).count
-            completed = queue.get_metrics("completed", 0, minutes - 1).count
+            failed = queue.get_metrics(JobState.FAILED, 0, minutes - 1).count
+            completed = queue.get_metrics(JobState.COMPLETED, 0, minutes - 1).count
             finished = failed + completed
             return failed / finished if finished >= rule.min_jobs else 0.0
         if rule.kind == "queue_depth":
-            counts = queue.get_job_counts("waiting")
-            return float(counts.get("waiting", 0) + counts.get("paused", 0))
+            counts = queue.get_job_counts(JobState.WAITING)
+            return float(counts.get(JobState.WAITING, 0) + counts.get(PAUSED, 0))
         if rule.kind == "oldest_waiting":
-            age = queue.get_metrics("completed", 0, 0).oldest_waiting_age_ms
-            return (age or 0) / 1000
+            return (oldest_waiting_age_ms(queue) or 0) / 1000
         if rule.kind == "no_workers":
             return float(len(get_workers(queue)))
         return float(self._stalled_in_window(rule, queue, now))
@@ -176,9 +176,8 @@ class AlertEngine:
     def _stalled_in_window(self, rule: Rule, queue: Queue, now: int) -> int:
         """Stalls counted since the oldest sample inside the window (samples kept in Redis, so a
         new leader goes on from the old one's)."""
-        total = int(
-            cast(bytes | None, self.client.hget(queue.store.keys.metrics_prefix + "totals", "stalled")) or 0
-        )
+        totals = queue.store.keys.metrics_prefix + "totals"
+        total = int(cast(bytes | None, self.client.hget(totals, EventName.STALLED)) or 0)
         field = f"{rule.name}\n{queue.name}"
         raw = cast(bytes | None, self.client.hget(self.keys.samples, field))
         samples = [s for s in (json.loads(raw) if raw else []) if s[0] >= now - rule.window_s * 1000]
