@@ -69,14 +69,16 @@ def up(
 @click.command()
 @click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True, help="Worker threads.")
 @click.option(
+    "--timeout-s",
     "--timeout",
+    "timeout_s",
     type=click.FloatRange(min=1),
     default=60,
     show_default=True,
-    help="Seconds to wait for the jobs.",
+    help="Seconds to wait for the jobs (--timeout is its old name).",
 )
 @click.option("--verbose", is_flag=True, help="Show the worker's log.")
-def demo(threads: int, timeout: float, verbose: bool) -> None:
+def demo(threads: int, timeout_s: float, verbose: bool) -> None:
     """Run a worker and a producer that show jobs moving through their states, then clean up."""
     from pipeline import demo as demo_actors
     from pipeline.queue import Queue
@@ -110,7 +112,7 @@ def demo(threads: int, timeout: float, verbose: bool) -> None:
         jobs.append(q.add("broken", {"reason": "template 'welcome' not found"}))
         jobs.append(q.add("resize", {"image": "later.jpg", "width": 500}, delay=1500))
         click.echo(f"Added {len(jobs)} jobs to queue {q.name!r}; a worker process is taking them.\n")
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + timeout_s
         while True:
             counts = q.get_job_counts()
             click.echo("  " + "  ".join(f"{state}={n}" for state, n in counts.items()))

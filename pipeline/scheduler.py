@@ -31,6 +31,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from pipeline import app
 from pipeline.clock import now_ms
 from pipeline.connection import REDIS_ERRORS, make_client, ping
+from pipeline.deprecated import renamed
 from pipeline.errors import PipelineError
 from pipeline.keys import repeat_queues_set, repeat_version
 from pipeline.queue import Queue
@@ -41,7 +42,7 @@ from pipeline.triggers import from_ms
 logger = logging.getLogger(__name__)
 
 #: How often a scheduler checks whether any definition changed (seconds).
-DEFAULT_POLL_INTERVAL = 0.5
+DEFAULT_POLL_INTERVAL_S = 0.5
 #: How often it reads every definition even when nothing signalled a change (seconds).
 FULL_SYNC_INTERVAL = 30.0
 
@@ -65,13 +66,23 @@ class RepeatScheduler:
         *,
         settings: Settings | None = None,
         client: redis.Redis | None = None,
-        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        poll_interval_s: float | None = None,
         threads: int = 4,
+        poll_interval: float | None = None,
     ) -> None:
+        """``poll_interval_s`` is how often the definitions are read again (``poll_interval`` is
+        its deprecated old name)."""
         self.settings = settings or app.get_settings()
         self._owns_client = client is None
         self.client = client or make_client(self.settings)
-        self.poll_interval = poll_interval
+        poll_interval_s = renamed(
+            poll_interval_s,
+            poll_interval,
+            new="poll_interval_s",
+            old="poll_interval",
+            owner="RepeatScheduler",
+        )
+        self.poll_interval_s = DEFAULT_POLL_INTERVAL_S if poll_interval_s is None else poll_interval_s
         self._aps = BackgroundScheduler(
             timezone=UTC,
             executors={"default": ThreadPoolExecutor(threads)},
@@ -93,7 +104,7 @@ class RepeatScheduler:
 
     def run(self, stop: threading.Event) -> None:
         """Follow the definitions until ``stop`` is set."""
-        while not stop.wait(self.poll_interval):
+        while not stop.wait(self.poll_interval_s):
             try:
                 self.sync()
             except PASSING_ERRORS as exc:
@@ -180,10 +191,16 @@ class RepeatScheduler:
 def run_scheduler(
     settings: Settings | None = None,
     *,
-    poll_interval: float = DEFAULT_POLL_INTERVAL,
+    poll_interval_s: float | None = None,
     stop: threading.Event | None = None,
+    poll_interval: float | None = None,
 ) -> int:
-    """Run a scheduler until SIGINT/SIGTERM (or ``stop`` is set); the ``pipeline scheduler`` command."""
+    """Run a scheduler until SIGINT/SIGTERM (or ``stop`` is set); the ``pipeline scheduler`` command.
+
+    ``poll_interval`` is the deprecated old name of ``poll_interval_s``."""
+    poll_interval_s = renamed(
+        poll_interval_s, poll_interval, new="poll_interval_s", old="poll_interval", owner="run_scheduler"
+    )
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="[%(asctime)s] [%(name)s] %(levelname)s: %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
@@ -193,7 +210,7 @@ def run_scheduler(
             signal.signal(signum, lambda *_: stop.set())
     from pipeline.alerts import start_alerts
 
-    scheduler = RepeatScheduler(settings=settings or app.get_settings(), poll_interval=poll_interval)
+    scheduler = RepeatScheduler(settings=settings or app.get_settings(), poll_interval_s=poll_interval_s)
     scheduler.start()
     # The scheduler processes also evaluate the alert rules (one of them at a time leads).
     alerts = start_alerts(scheduler.settings, stop)

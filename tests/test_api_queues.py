@@ -48,6 +48,20 @@ def test_queue_actions_clean_and_empty_report_what_they_did(api, queue_name):
     assert cleaned["removed"] == 0
 
 
+def test_clean_takes_its_grace_in_ms_under_its_new_or_its_deprecated_name(api, queue_name):
+    q = Queue(queue_name)
+    for job in [q.add("x", {}) for _ in range(2)]:
+        q.cancel_job(job.id, "failed for the test")
+    path = f"/queues/{queue_name}/clean"
+
+    for name in ("grace_ms", "grace"):
+        kept = api.delete(path, params={"status": "failed", name: 3_600_000}).json()
+        assert kept["removed"] == 0
+    both = api.delete(path, params={"status": "failed", "grace_ms": 0, "grace": 0})
+    assert both.status_code == 400 and both.json()["field"] == "grace"
+    assert api.delete(path, params={"status": "failed", "grace_ms": 0}).json()["removed"] == 2
+
+
 def test_bulk_actions_report_what_they_did_and_a_busy_queue_is_removed_only_when_forced(api, queue_name):
     q = Queue(queue_name)
     for _ in range(3):

@@ -56,7 +56,7 @@ def in_process_scheduler(settings) -> Iterator[Callable[[], RepeatScheduler]]:
     started: list[tuple[RepeatScheduler, threading.Event, threading.Thread]] = []
 
     def start() -> RepeatScheduler:
-        scheduler = RepeatScheduler(settings=settings, poll_interval=0.1).start()
+        scheduler = RepeatScheduler(settings=settings, poll_interval_s=0.1).start()
         stop = threading.Event()
         thread = threading.Thread(target=scheduler.run, args=(stop,), daemon=True)
         thread.start()

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from pipeline.api import audit
 from pipeline.api.deps import QueueDep, known_queue_names
-from pipeline.api.problems import NotFoundError
+from pipeline.api.problems import InvalidRequestError, NotFoundError
 from pipeline.api.security import Admin, Operator
 from pipeline.queue import Queue
 from pipeline.states import FinalState, JobState
@@ -68,13 +68,18 @@ def resume(queue: QueueDep, _: Operator) -> dict[str, str]:
 def clean(
     queue: QueueDep,
     _: Operator,
-    grace: Annotated[
-        int, Query(ge=0, le=10**13, description="only jobs finished more than this many ms ago")
-    ] = 0,
+    grace_ms: Annotated[
+        int | None, Query(ge=0, le=10**13, description="only jobs finished more than this many ms ago")
+    ] = None,
     status: FinalState = FinalState.COMPLETED,
+    grace: Annotated[
+        int | None, Query(ge=0, le=10**13, deprecated=True, description="the old name of grace_ms")
+    ] = None,
 ) -> dict[str, Any]:
-    """Delete completed (or failed) jobs that finished more than ``grace`` ms ago."""
-    removed = queue.clean(grace, status)
+    """Delete completed (or failed) jobs that finished more than ``grace_ms`` ms ago."""
+    if grace_ms is not None and grace is not None:
+        raise InvalidRequestError("give grace_ms or its old name grace, not both", field="grace")
+    removed = queue.clean(grace_ms if grace is None else grace, status)
     return {"message": f"Removed {len(removed)} {status} job(s)", "removed": len(removed)}
 
 
