@@ -29,7 +29,7 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from pipeline import app
-from pipeline.clock import now_ms
+from pipeline.clock import Clock, now_ms
 from pipeline.connection import REDIS_ERRORS, make_client, ping
 from pipeline.deprecated import renamed
 from pipeline.errors import PipelineError
@@ -68,10 +68,12 @@ class RepeatScheduler:
         client: redis.Redis | None = None,
         poll_interval_s: float | None = None,
         threads: int = 4,
+        clock: Clock = now_ms,
         poll_interval: float | None = None,
     ) -> None:
         """``poll_interval_s`` is how often the definitions are read again (``poll_interval`` is
-        its deprecated old name)."""
+        its deprecated old name); ``clock`` is the local clock (:mod:`pipeline.clock`)."""
+        self.clock = clock
         self.settings = settings or app.get_settings()
         self._owns_client = client is None
         self.client = client or make_client(self.settings)
@@ -162,7 +164,7 @@ class RepeatScheduler:
             args=(queue, definition.id),
             id=job_id,
             name=f"{queue}: {definition.key}",
-            next_run_time=from_ms(max(definition.next_run, now_ms())),
+            next_run_time=from_ms(max(definition.next_run, self.clock())),
             replace_existing=True,
         )
         self._scheduled[job_id] = _Scheduled(queue, definition.id, definition.rev)
@@ -177,7 +179,8 @@ class RepeatScheduler:
     def _queue(self, name: str) -> Queue:
         queue = self._queues.get(name)
         if queue is None:
-            queue = self._queues[name] = Queue(name, client=self.client, settings=self.settings)
+            queue = Queue(name, client=self.client, settings=self.settings, clock=self.clock)
+            self._queues[name] = queue
         return queue
 
     def _fire(self, queue: str, definition_id: str) -> None:

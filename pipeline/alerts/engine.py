@@ -20,7 +20,6 @@ import logging
 import os
 import socket
 import threading
-import time
 import uuid
 from dataclasses import asdict, dataclass
 from typing import Any, cast
@@ -29,6 +28,7 @@ import redis
 
 from pipeline import app
 from pipeline.alerts.rules import Rule
+from pipeline.clock import Clock, now_ms
 from pipeline.connection import make_client
 from pipeline.errors import ConfigurationError, PipelineError
 from pipeline.keys import AlertKeys, queues_set
@@ -94,8 +94,10 @@ class AlertEngine:
         settings: Settings | None = None,
         client: redis.Redis | None = None,
         holder: str | None = None,
+        clock: Clock = now_ms,
     ) -> None:
         self.rules = rules
+        self.clock = clock
         self.settings = settings or app.get_settings()
         check_settings(self.settings)
         self.client = client or make_client(self.settings)
@@ -133,11 +135,11 @@ class AlertEngine:
 
     def evaluate(self) -> list[AlertState]:
         """Evaluate every rule now; returns the states that changed (and were notified)."""
-        now = int(time.time() * 1000)
+        now = self.clock()
         changed = []
         for rule in self.rules:
             for queue_name in self._queues(rule):
-                queue = Queue(queue_name, client=self.client, settings=self.settings)
+                queue = Queue(queue_name, client=self.client, settings=self.settings, clock=self.clock)
                 value = self._figure(rule, queue, now)
                 firing = self._fires(rule, value, queue)
                 change = self._transition(rule, queue_name, value, firing, now)
