@@ -13,7 +13,7 @@ lock duration + the shortest stalled interval.
 
 After an outage every lock has lapsed at once: the sweep then gives live
 workers one lock duration to renew before reclaiming (see
-``scripts/includes/stall_grace.lua``), and a renewal takes back a job a sweep
+``scripts/includes/grace_floor.lua``), and a renewal takes back a job a sweep
 moved meanwhile if no one took it since, so a live worker's job neither runs
 twice nor counts a stall.
 

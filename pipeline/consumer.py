@@ -6,7 +6,7 @@ a late or duplicate report can never overwrite what another worker recorded.
 An idle consumer registers for direct handoffs and blocks on its inbox and the
 queue's doorbell instead of polling: a job added to an empty queue arrives in
 the inbox already taken, with no second round trip (see
-``scripts/includes/idle.lua``).
+``scripts/includes/register_idle.lua``).
 """
 
 from __future__ import annotations

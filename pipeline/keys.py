@@ -48,7 +48,7 @@ class QueueKeys:
             ``<stalled interval ms>|<lock ms>|<process id>`` scored by their last lock renewal
             (Redis's clock): sweeps take their pace and outage grace from it.
         stall_grace: hash: when a worker last touched the queue and the last silence (an
-            outage) after which lapsed locks get a grace (see ``includes/stall_grace.lua``).
+            outage) after which lapsed locks get a grace (see ``includes/grace_floor.lua``).
         workers: hash of live worker processes serving the queue (id -> JSON).
         metrics_prefix: prefix of the per-job-name metric rings and duration lists, and of
             ``<prefix>totals``, the all-time counters and duration histogram Prometheus reads.

@@ -1,9 +1,11 @@
 """The Lua scripts that make every job state transition atomic.
 
 One ``<verb>.lua`` per transition, each opening with a header (purpose, KEYS,
-ARGV, returns).  Shared helpers live in ``includes/`` and are pulled in by a
-``--- @include "name"`` line when the script is loaded; ``--- @include "codes"``
-brings the return-code table of :mod:`pipeline.codes`.
+ARGV, returns).  Shared helpers live in ``includes/``, one function per file
+named for it.  A ``--- @include "name"`` line pulls one in when the script is
+loaded; an include declares the includes it needs the same way, and the loader
+brings each one once, before whatever needs it.  ``--- @include "codes"`` is the
+return-code table of :mod:`pipeline.codes`, rendered from Python.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import os
 import re
 import threading
 import weakref
+from collections.abc import Callable, Sequence
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -24,7 +27,14 @@ from redis.sentinel import SentinelConnectionPool
 
 from pipeline.codes import lua_definitions
 
-_INCLUDE = re.compile(r'^--- @include "([a-z_]+)"$', re.MULTILINE)
+_INCLUDE = re.compile(r'^--- @include "([a-z_]+)"\n', re.MULTILINE)
+
+#: Includes rendered from Python, so a name is spelled once for both languages.
+_RENDERED: dict[str, Callable[[], str]] = {"codes": lua_definitions}
+
+
+class IncludeError(Exception):
+    """A script's includes cannot be resolved: one is missing, or they include each other."""
 
 
 def script_names() -> list[str]:
@@ -34,17 +44,56 @@ def script_names() -> list[str]:
 
 
 @cache
+def _include(name: str) -> tuple[str, tuple[str, ...]]:
+    """Include ``name``'s text without its include lines, and the includes it declares."""
+    if name in _RENDERED:
+        return _RENDERED[name](), ()
+    path = resources.files(__name__) / "includes" / f"{name}.lua"
+    if not path.is_file():
+        raise IncludeError(f"no include named {name!r} (includes/{name}.lua)")
+    text = path.read_text(encoding="utf-8")
+    return _INCLUDE.sub("", text), tuple(_INCLUDE.findall(text))
+
+
+def declared_includes(name: str) -> tuple[str, ...]:
+    """The includes that include ``name`` declares (its own ``--- @include`` lines)."""
+    return _include(name)[1]
+
+
+def include_order(
+    names: Sequence[str], needs: Callable[[str], Sequence[str]] = declared_includes
+) -> list[str]:
+    """``names`` and everything they include (``needs``), each once, every include before its users."""
+    order: list[str] = []
+    path: list[str] = []
+
+    def visit(name: str) -> None:
+        if name in order:
+            return
+        if name in path:
+            cycle = " -> ".join([*path[path.index(name) :], name])
+            raise IncludeError(f"includes form a cycle: {cycle}")
+        path.append(name)
+        for needed in needs(name):
+            visit(needed)
+        path.pop()
+        order.append(name)
+
+    for name in names:
+        visit(name)
+    return order
+
+
+@cache
 def source(name: str) -> str:
-    """The full text of script `name`, includes expanded."""
-    root = resources.files(__name__)
-    text = (root / f"{name}.lua").read_text(encoding="utf-8")
-
-    def include(match: re.Match[str]) -> str:
-        if match.group(1) == "codes":  # the return-code table, spelled once in Python
-            return lua_definitions()
-        return (root / "includes" / f"{match.group(1)}.lua").read_text(encoding="utf-8")
-
-    return _INCLUDE.sub(include, text)
+    """The full text of script `name`: its includes, resolved, where its first include line was."""
+    text = (resources.files(__name__) / f"{name}.lua").read_text(encoding="utf-8")
+    first = _INCLUDE.search(text)
+    if first is None:
+        return text
+    body = "".join(_include(needed)[0] for needed in include_order(_INCLUDE.findall(text)))
+    rest = _INCLUDE.sub("", text[first.start() :])
+    return text[: first.start()] + body + rest
 
 
 class Scripts:

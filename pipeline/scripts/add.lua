@@ -4,7 +4,7 @@
   deduplication id that is taken either ignores the add (throttle) or, in
   debounce mode, replaces the pending job's data and pushes its due time back.
   A job that would be the only one waiting goes straight to an idle worker
-  when one is registered (see includes/idle.lua): active, locked, and pushed
+  when one is registered (see includes/register_idle.lua): active, locked, and pushed
   to that worker's inbox.
 
   KEYS[1] wait list        KEYS[2] prioritized zset   KEYS[3] delayed zset
@@ -33,14 +33,15 @@
   (by = the ignored job id) otherwise.
 ]]
 --- @include "codes"
---- @include "push_waiting"
---- @include "wake"
+--- @include "activate"
+--- @include "claim_idle"
 --- @include "emit"
---- @include "pending_record"
---- @include "take"
---- @include "put_back"
---- @include "clock"
---- @include "idle"
+--- @include "inbox_entry"
+--- @include "member_lock_ms"
+--- @include "pending_value"
+--- @include "push_waiting"
+--- @include "redis_ms"
+--- @include "wake"
 
 local now = tonumber(ARGV[1])
 local due_clock = nil

@@ -16,11 +16,12 @@
   Events: "failed" (reason, prev) for a job cancelled before it ran.
 ]]
 --- @include "codes"
---- @include "pending_record"
---- @include "push_waiting"
+--- @include "dedup_key_of"
 --- @include "emit"
---- @include "dedup"
---- @include "queue_base"
+--- @include "finish_score"
+--- @include "parse_pending"
+--- @include "release_dedup"
+--- @include "unlist_waiting"
 
 local job_key = KEYS[1]
 local job_id = ARGV[1]

@@ -23,25 +23,25 @@
   worker now holds (as fetch returns them), so a busy worker needs no separate
   fetch.  Nothing is taken from a paused, rate-limited or aging queue: fetch
   handles those.  registered: 1 when nothing was left to take and the worker,
-  with a thread now free, registered for direct handoffs (see includes/idle.lua)
+  with a thread now free, registered for direct handoffs (see includes/register_idle.lua)
   in the same call, as an empty fetch would have.
   Events: "completed" (result, prev = active); "waiting" per promoted delayed
   job and "active" per taken job; "failed" per unreadable record met (see
-  includes/unreadable.lua).
+  includes/fail_unreadable.lua).
 ]]
 --- @include "codes"
---- @include "trim_finished"
+--- @include "activate"
 --- @include "emit"
---- @include "record_metric"
---- @include "dedup"
+--- @include "fail_unreadable"
+--- @include "pop_waiting"
+--- @include "promote_due"
 --- @include "queue_base"
---- @include "push_waiting"
---- @include "pending_record"
---- @include "take"
---- @include "put_back"
---- @include "clock"
---- @include "idle"
---- @include "unreadable"
+--- @include "read_job"
+--- @include "record_metric"
+--- @include "register_idle"
+--- @include "release_dedup"
+--- @include "trim_finished"
+--- @include "unreadable_reason"
 
 -- Redis's clock, read once per call: the finish score and the next jobs' locks share it.
 local time = nil

@@ -10,8 +10,8 @@
   Returns: number of jobs deleted.
   Events: "cleaned" (count, state = "waiting") when anything was deleted.
 ]]
+--- @include "drop_prioritized"
 --- @include "emit"
---- @include "push_waiting"
 
 local limit = tonumber(ARGV[1])
 local deleted = 0

@@ -23,9 +23,9 @@
   meanwhile is none of these.
   Events: "active" (prev = waiting, retaken = 1) per job taken back.
 ]]
---- @include "clock"
 --- @include "emit"
---- @include "stall_grace"
+--- @include "note_activity"
+--- @include "redis_ms"
 
 local clock = redis_ms()
 local lock_ms = tonumber(ARGV[1])

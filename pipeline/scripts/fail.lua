@@ -16,12 +16,12 @@
   Events: "failed" (reason, prev = active), then "retries-exhausted" when ARGV[13] is "1".
 ]]
 --- @include "codes"
---- @include "trim_finished"
 --- @include "append_stacktrace"
 --- @include "emit"
+--- @include "finish_score"
 --- @include "record_metric"
---- @include "queue_base"
---- @include "dedup"
+--- @include "release_dedup"
+--- @include "trim_finished"
 
 local job_key = KEYS[1]
 local job_id = ARGV[1]

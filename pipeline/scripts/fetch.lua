@@ -23,7 +23,7 @@
              1 when a rate limit applies to the queue else 0,
              1 when the consumer is now registered idle else 0 }
   Events: "waiting" (prev = delayed) per promoted job, "active" per taken job,
-  "failed" (reason) per unreadable record met (see includes/unreadable.lua),
+  "failed" (reason) per unreadable record met (see includes/fail_unreadable.lua),
   (with "at", the start time the rate limiter counted, when one applies);
   "drained" when this fetch took the last waiting job.
 
@@ -36,7 +36,7 @@
   limited set (still "waiting") until its window frees, so it never blocks
   other groups, uses no attempt and is not failed.
 
-  Idle registration (see includes/idle.lua): lapsed members (workers that went
+  Idle registration (see includes/register_idle.lua): lapsed members (workers that went
   away) are reaped first, their inbox jobs back to waiting without a stall, so
   any live worker's next fetch recovers them.  Jobs already handed to this
   consumer's inbox are taken next (they are active and locked for it).  A
@@ -44,20 +44,27 @@
   aging, with nothing left waiting, registers so that add hands it the next job
   directly; otherwise it leaves the idle set.
 ]]
---- @include "push_waiting"
---- @include "pending_record"
+--- @include "activate"
+--- @include "age_prioritized"
 --- @include "emit"
---- @include "rate_limit"
---- @include "take"
---- @include "put_back"
---- @include "clock"
---- @include "idle"
---- @include "queue_base"
---- @include "unreadable"
+--- @include "fail_unreadable"
+--- @include "parse_inbox_entry"
+--- @include "pop_waiting"
+--- @include "promote_due"
+--- @include "push_waiting"
+--- @include "read_job"
+--- @include "reap_idle"
+--- @include "record_priority"
+--- @include "redis_ms"
+--- @include "register_idle"
+--- @include "take_inbox"
+--- @include "unreadable_reason"
+--- @include "window_record"
+--- @include "window_room"
 
 local now = tonumber(ARGV[1])
 local count = tonumber(ARGV[2])
--- Due times, locks, the limiter and aging count on Redis's clock (see includes/clock.lua).
+-- Due times, locks, the limiter and aging count on Redis's clock (see includes/redis_ms.lua).
 local clock = redis_ms()
 local lock_until = clock + tonumber(ARGV[3])
 local prefix = ARGV[4]

@@ -10,7 +10,7 @@
   a string not in the pending format (its text as msg, state waiting) or a
   key of another Redis type (state failed: a worker that meets it fails it).
 ]]
---- @include "pending_record"
+--- @include "parse_pending"
 
 local out = {}
 for i = 1, #KEYS do

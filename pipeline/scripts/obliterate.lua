@@ -14,7 +14,7 @@
   Events: none (the stream goes with the queue).
 ]]
 --- @include "codes"
---- @include "push_waiting"
+--- @include "drop_prioritized"
 
 local limit = tonumber(ARGV[1])
 if ARGV[4] ~= "1" and redis.call("ZCARD", KEYS[7]) > 0 then

@@ -11,10 +11,10 @@
   Returns: number of jobs promoted.
   Events: "waiting" (prev = delayed) per job.
 ]]
---- @include "push_waiting"
---- @include "pending_record"
---- @include "wake"
 --- @include "emit"
+--- @include "push_waiting"
+--- @include "record_priority"
+--- @include "wake"
 
 local ids = redis.call("ZRANGE", KEYS[1], 0, tonumber(ARGV[1]) - 1)
 for _, job_id in ipairs(ids) do

@@ -12,10 +12,11 @@
   Events: "removed" (prev = its state).
 ]]
 --- @include "codes"
---- @include "pending_record"
---- @include "push_waiting"
+--- @include "dedup_key_of"
 --- @include "emit"
---- @include "dedup"
+--- @include "parse_pending"
+--- @include "release_dedup"
+--- @include "unlist_waiting"
 
 local job_key = KEYS[1]
 local job_id = ARGV[1]

@@ -15,12 +15,9 @@
   Returns: number of jobs put back.
   Events: "waiting" (prev = active) per job put back.
 ]]
---- @include "push_waiting"
---- @include "wake"
---- @include "emit"
 --- @include "put_back"
---- @include "clock"
---- @include "idle"
+--- @include "return_inbox"
+--- @include "wake"
 
 local q = {
   active = KEYS[1], wait = KEYS[2], prio = KEYS[3], seq = KEYS[5], events = KEYS[6], max_len = ARGV[2],

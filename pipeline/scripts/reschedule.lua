@@ -11,11 +11,11 @@
   Events: "waiting" (prev = delayed) when promoted, else "delayed" (delay = due time).
 ]]
 --- @include "codes"
---- @include "push_waiting"
---- @include "pending_record"
---- @include "wake"
 --- @include "emit"
---- @include "clock"
+--- @include "push_waiting"
+--- @include "record_priority"
+--- @include "redis_ms"
+--- @include "wake"
 
 local job_key = KEYS[1]
 local job_id = ARGV[1]

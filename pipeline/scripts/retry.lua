@@ -15,11 +15,11 @@
   Events: "delayed" (delay = due time, reason) or "waiting" (prev = active, reason).
 ]]
 --- @include "codes"
---- @include "push_waiting"
---- @include "wake"
 --- @include "append_stacktrace"
 --- @include "emit"
---- @include "clock"
+--- @include "push_waiting"
+--- @include "redis_ms"
+--- @include "wake"
 
 local job_key = KEYS[1]
 local job_id = ARGV[1]

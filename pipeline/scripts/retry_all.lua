@@ -11,9 +11,9 @@
   Returns: number of ids taken off the failed set (records already gone are only unlisted).
   Events: "waiting" (prev = failed) per job.
 ]]
+--- @include "emit"
 --- @include "push_waiting"
 --- @include "wake"
---- @include "emit"
 
 local ids = redis.call("ZRANGE", KEYS[1], 0, tonumber(ARGV[1]) - 1)
 for _, job_id in ipairs(ids) do

@@ -11,9 +11,9 @@
   Events: "waiting" (prev = failed).
 ]]
 --- @include "codes"
+--- @include "emit"
 --- @include "push_waiting"
 --- @include "wake"
---- @include "emit"
 
 local job_key = KEYS[1]
 if redis.call("TYPE", job_key)["ok"] ~= "hash" then

@@ -11,7 +11,7 @@
   and the sweeper's own, so a worker with a longer setting never holds back
   one with a shorter.
 
-  Outages (see includes/stall_grace.lua): after a silence in which no worker
+  Outages (see includes/grace_floor.lua): after a silence in which no worker
   reached Redis, locks that lapsed during it are left alone for one lock
   duration, so live workers renew them instead of having them reclaimed.  A job
   moved back to waiting is marked "reclaimed" with its token: if its worker was
@@ -32,14 +32,14 @@
   "stalled" per reclaimed job, then "waiting" (prev = active) or "failed"
   (reason) and "retries-exhausted".
 ]]
---- @include "push_waiting"
---- @include "wake"
 --- @include "emit"
---- @include "queue_base"
---- @include "put_back"
---- @include "clock"
---- @include "idle"
---- @include "stall_grace"
+--- @include "finish_score"
+--- @include "grace_floor"
+--- @include "note_activity"
+--- @include "push_waiting"
+--- @include "reap_idle"
+--- @include "redis_ms"
+--- @include "wake"
 
 local clock = redis_ms()
 local lock_ms = tonumber(ARGV[6])

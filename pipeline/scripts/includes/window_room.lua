@@ -1,11 +1,9 @@
 --[[
-  A sliding-window rate limiter: at most `max` job starts in any window of
-  `duration` ms.  The window is a sorted set of start times (one member per
-  start), pruned as it slides, expiring when idle.
-
   window_room(window_key, max, duration, now) -> how many may start now, and
   when (epoch ms) the next start becomes possible if none may.
-  window_record(window_key, duration, now, member) -> counts one start.
+  A sliding-window rate limiter: at most `max` job starts in any window of
+  `duration` ms.  The window is a sorted set of start times (one member per
+  start, see window_record), pruned as it slides, expiring when idle.
 ]]
 local function window_room(window_key, max, duration, now)
   redis.call("ZREMRANGEBYSCORE", window_key, "-inf", now - duration)
@@ -13,9 +11,4 @@ local function window_room(window_key, max, duration, now)
   if room > 0 then return room, nil end
   local oldest = redis.call("ZRANGE", window_key, 0, 0, "WITHSCORES")
   return 0, tonumber(oldest[2]) + duration
-end
-
-local function window_record(window_key, duration, now, member)
-  redis.call("ZADD", window_key, now, member)
-  redis.call("PEXPIRE", window_key, duration)
 end
