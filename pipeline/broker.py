@@ -9,7 +9,6 @@ in Redis instead of in worker memory, and idle workers block instead of poll.
 from __future__ import annotations
 
 import collections
-import math
 import threading
 import time
 from typing import Any, NamedTuple
@@ -17,7 +16,6 @@ from typing import Any, NamedTuple
 import dramatiq
 import redis
 from dramatiq.brokers.redis import RedisBroker
-from dramatiq.encoder import JSONEncoder
 from dramatiq.errors import ActorNotFound
 from dramatiq.message import Message
 from dramatiq.middleware import (
@@ -43,15 +41,14 @@ from middleware.worker_registry import WorkerRegistry
 from pipeline import app
 from pipeline.connection import address_of
 from pipeline.consumer import JobConsumer
-from pipeline.encoding import encode_stored
-from pipeline.errors import ConfigurationError, InvalidJobError, PipelineError
+from pipeline.errors import ConfigurationError, PipelineError
 from pipeline.local_pause import LOCALLY_PAUSED
-from pipeline.options import MAX_DURATION_MS, MAX_PRIORITY, check_json
 from pipeline.ports import JobBroker
+from pipeline.prepare import prepare_message
 from pipeline.queue import Queue
 from pipeline.reconnect import ConnectionWatch
 from pipeline.settings import Settings
-from pipeline.store import Entry, QueueStore
+from pipeline.store import QueueStore
 
 #: Actor options the broker itself implements (job naming, keeping finished records).
 BROKER_ACTOR_OPTIONS = {"job_name", "catch_all", "remove_on_complete", "remove_on_fail", "stacktrace_limit"}
@@ -253,53 +250,10 @@ class PipelineBroker(RedisBroker):
         millisecond is dropped).  The message is stored exactly as the installed Dramatiq
         encoder writes it, JSON or not.
         """
-        options = message.options
-        if delay is None:
-            delay = options.get("delay") or 0
-        if (
-            isinstance(delay, bool)
-            or not isinstance(delay, int | float)
-            or not math.isfinite(delay)
-            or not 0 <= delay <= MAX_DURATION_MS
-        ):
-            raise InvalidJobError(
-                f"delay must be a number from 0 to {MAX_DURATION_MS} (ms), got {delay!r}",
-                queue=message.queue_name,
-                field="delay",
-            )
-        delay = int(delay)
-        priority = options.get("priority") or 0
-        if isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= MAX_PRIORITY:
-            raise InvalidJobError(
-                f"priority must be an int from 0 to {MAX_PRIORITY}, got {priority!r}",
-                queue=message.queue_name,
-            )
-        if isinstance(dramatiq.get_encoder(), JSONEncoder):
-            # Only JSON has these limits; another encoder's bytes are stored as they are.
-            check_json(list(message.args), "args", message.queue_name)
-            check_json(dict(message.kwargs), "kwargs", message.queue_name)
-        job_name = self.job_name_of(message.actor_name)
-        stored = message if job_name == message.actor_name else message.copy(actor_name=job_name)
-        if delay:
-            stored = stored.copy(options={"delay": delay})
-        self.emit_before("enqueue", message, delay or None)
-        queue = self.queue(message.queue_name)
-        lifo = bool(options.get("lifo"))
-        if type(dramatiq.get_encoder()) is JSONEncoder:
-            encoded: str | bytes = encode_stored(
-                job_name,
-                stored.args,
-                stored.kwargs,
-                stored.options,
-                stored.message_id,
-                stored.message_timestamp,
-                stored.queue_name,
-            )
-        else:
-            encoded = stored.encode()  # exactly the encoder's bytes
-        entry = Entry(message.message_id, encoded, delay, priority, lifo, job_name)
-        queue._send([entry])
-        self.emit_after("enqueue", message, delay or None)
+        prepared = prepare_message(message, self.job_name_of(message.actor_name), delay)
+        self.emit_before("enqueue", message, prepared.delay or None)
+        self.queue(message.queue_name).add_entries([prepared.entry()])
+        self.emit_after("enqueue", message, prepared.delay or None)
         return message
 
     def add_middleware(self, middleware: Middleware, **kwargs: Any) -> None:

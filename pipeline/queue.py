@@ -15,7 +15,6 @@ from pipeline.clock import Clock, now_ms
 from pipeline.codes import Code, check_job_code, check_queue_code
 from pipeline.connection import follows_failovers, translate_errors
 from pipeline.deprecated import renamed
-from pipeline.encoding import encode_stored, new_job_id
 from pipeline.errors import InvalidJobError, JobNotFoundError, QueueBusyError
 from pipeline.job import Job
 from pipeline.keys import RepeatKeys, queues_set, repeat_queues_set, repeat_version
@@ -24,14 +23,12 @@ from pipeline.local_pause import LOCALLY_PAUSED
 from pipeline.metrics import Metrics, get_metrics, get_workers
 from pipeline.options import (
     MAX_DURATION_MS,
-    check_data,
     check_index,
     check_text,
     validate_limiter,
-    validate_name,
-    validate_options,
     validate_queue_name,
 )
+from pipeline.prepare import prepare_bulk, prepare_job
 from pipeline.repeat import RepeatableJob, RepeatStore, add_repeatable, remove_repeatable
 from pipeline.replication import replicated_add
 from pipeline.settings import Settings
@@ -144,10 +141,10 @@ class Queue:
         """
         if repeat is not None:
             return add_repeatable(self, name, data, {**opts, "repeat": repeat})
-        job, entry = self._prepare(name, data, opts)
+        job, entry = prepare_job(self, name, data, opts)
         if wait_replicas is not None:
             wait_replicas = _count(wait_replicas, "wait_replicas", self.name)
-        code, job_id = self._send([entry], wait_replicas)[0]
+        code, job_id = self.add_entries([entry], wait_replicas)[0]
         return job if code == Code.DONE else self._existing(job_id)
 
     def add_bulk(self, jobs: Iterable[Mapping[str, Any]], *, wait_replicas: int | None = None) -> list[Job]:
@@ -157,81 +154,20 @@ class Queue:
         """
         if wait_replicas is not None:
             wait_replicas = _count(wait_replicas, "wait_replicas", self.name)
-        prepared: list[tuple[Job, Entry]] = []
-        for index, spec in enumerate(jobs):
-            if not isinstance(spec, Mapping):
-                raise InvalidJobError(f"add_bulk item {index} must be a mapping", queue=self.name)
-            unknown = set(spec) - {"name", "data", "opts"}
-            if unknown:
-                raise InvalidJobError(
-                    f"add_bulk item {index} has unknown keys {sorted(unknown)}", queue=self.name
-                )
-            opts = spec.get("opts") or {}
-            if not isinstance(opts, Mapping):
-                raise InvalidJobError(f"add_bulk item {index}: 'opts' must be a mapping", queue=self.name)
-            try:
-                prepared.append(self._prepare(spec.get("name"), spec.get("data"), dict(opts)))
-            except InvalidJobError as exc:
-                raise InvalidJobError(
-                    f"add_bulk item {index}: {exc}", queue=self.name, field=exc.field
-                ) from None
+        prepared = prepare_bulk(self, jobs)
         if not prepared:
             return []
-        outcomes = self._send([entry for _, entry in prepared], wait_replicas)
+        outcomes = self.add_entries([entry for _, entry in prepared], wait_replicas)
         return [
             job if code == Code.DONE else self._existing(job_id)
             for (job, _), (code, job_id) in zip(prepared, outcomes, strict=True)
         ]
 
-    def _prepare(self, name: Any, data: Any, opts: dict[str, Any]) -> tuple[Job, Entry]:
-        name = validate_name(name, self.name)
-        data = check_data(dict(data) if isinstance(data, Mapping) else data, self.name)
-        options = validate_options(opts, self.name) if opts else {}
-        if "repeat" in options:  # add() takes repeats; each occurrence is a plain add
-            raise InvalidJobError("option 'repeat' is taken by add() only", queue=self.name, field="repeat")
-        job_id = options.pop("job_id", None) or new_job_id()
-        if "timeout" in options:
-            options["time_limit"] = options.pop("timeout")
-        timestamp = self.store.clock()
-        try:
-            encoded = encode_stored(name, (), data, options, job_id, timestamp, self.name)
-        except (TypeError, ValueError) as exc:
-            raise InvalidJobError(
-                f"job data is not JSON-serialisable: {exc}", queue=self.name, field="data"
-            ) from None
-        if len(encoded) > self.settings.max_data_bytes:
-            raise InvalidJobError(
-                f"job {name!r} is {len(encoded)} bytes encoded, over the limit of "
-                f"{self.settings.max_data_bytes} (PIPELINE_MAX_DATA_BYTES); store large payloads "
-                "elsewhere and pass a key",
-                queue=self.name,
-                field="data",
-            )
-        delay = int(options.get("delay", 0))
-        priority = int(options.get("priority", 0))
-        job = Job(
-            id=job_id,
-            name=name,
-            queue_name=self.name,
-            data=data,
-            opts={("timeout" if k == "time_limit" else k): v for k, v in options.items()},
-            state=JobState.DELAYED if delay > 0 else JobState.WAITING,
-            timestamp=timestamp,
-            delay=delay,
-            priority=priority,
-            _queue=self,
-        )
-        dedup = options.get("deduplication")
-        entry = Entry(job_id, encoded, delay, priority, bool(options.get("lifo", False)), name)
-        if dedup is not None:
-            entry = entry._replace(
-                dedup_id=dedup["id"], dedup_ttl=dedup.get("ttl", 0), dedup_mode=dedup["mode"]
-            )
-        return job, entry
-
-    def _send(self, entries: Sequence[Entry], wait_replicas: int | None = None) -> list[tuple[int, str]]:
-        """Add ``entries``: (code, job id) per entry, as ``add.lua`` returns them; ``wait_replicas``
-        ``None`` takes the queue's default (``actor.send`` too).
+    def add_entries(
+        self, entries: Sequence[Entry], wait_replicas: int | None = None
+    ) -> list[tuple[int, str]]:
+        """Add jobs prepared by :mod:`pipeline.prepare`: (code, job id) per entry, as ``add.lua``
+        returns them; ``wait_replicas`` ``None`` takes the queue's default (``actor.send`` too).
 
         The local ``waiting`` listeners hear of each job this call created waiting.
         """

@@ -47,6 +47,7 @@ from pipeline.errors import InvalidJobError, JobNotFoundError, JobStateError
 from pipeline.job import Job, JobState
 from pipeline.keys import RepeatKeys, repeat_queues_set, repeat_version
 from pipeline.options import encode_json, validate_options
+from pipeline.prepare import prepare_job
 from pipeline.triggers import RepeatTrigger
 
 if TYPE_CHECKING:
@@ -230,7 +231,7 @@ def add_repeatable(queue: Queue, name: str, data: Any, opts: dict[str, Any]) -> 
     options = validate_options(opts, queue.name)
     repeat = options.pop("repeat")
     job_id = options.pop("job_id", None)
-    checked, _ = queue._prepare(name, data, dict(options))  # name, data and size, as any add
+    checked, _ = prepare_job(queue, name, data, dict(options))  # name, data and size, as any add
     key = repeat_key(checked.name, job_id, repeat)
     definition = RepeatableJob(
         key=key,
