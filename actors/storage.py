@@ -23,7 +23,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from actors.errors import InvalidStorageKeyError, ObjectNotFoundError, StorageError
-from pipeline.settings import Settings
+from actors.settings import DomainSettings
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -251,7 +251,7 @@ def _describe(exc: Exception) -> str:
 
 
 @functools.cache
-def storage_from_settings(settings: Settings) -> Storage:
+def storage_from_settings(settings: DomainSettings) -> Storage:
     """The store the settings name (``STORAGE_BACKEND``), one per distinct settings."""
     if settings.storage_backend == "s3":
         return S3Storage(

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import click
 import redis
 
-from pipeline import app
+from pipeline import app, plugins
 from pipeline.connection import UNAVAILABLE_ERRORS, address_of, reason_of, setting_of
 from pipeline.errors import PipelineError, RedisUnavailableError
 from pipeline.settings import Settings
@@ -26,7 +26,17 @@ class CommandError(click.ClickException):
 
 
 class PipelineGroup(click.Group):
-    """Turns the project's errors and Redis connection failures into one line, no traceback."""
+    """Turns the project's errors and Redis connection failures into one line, no traceback.
+
+    Besides its own commands it offers those plugins add (``pipeline.commands``
+    entry points), each imported only when it is run or listed.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *plugins.command_names()})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return super().get_command(ctx, cmd_name) or plugins.load_command(cmd_name)
 
     def invoke(self, ctx: click.Context) -> object:
         try:

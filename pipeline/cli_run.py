@@ -191,22 +191,6 @@ def scheduler() -> None:
     run_scheduler()
 
 
-@click.command("storage-init")
-def storage_init() -> None:
-    """Create the file store's bucket (S3) or directory (local) unless it exists; safe to rerun."""
-    from actors.storage import LocalStorage, S3Storage, storage_from_settings
-
-    settings = app.get_settings()
-    storage = storage_from_settings(settings)
-    if isinstance(storage, S3Storage):
-        created = storage.ensure_bucket()
-        where = storage.endpoint_url or "AWS S3"
-        click.echo(f"Bucket {storage.bucket!r} on {where}: " + ("created." if created else "already there."))
-    elif isinstance(storage, LocalStorage):
-        storage.root.mkdir(parents=True, exist_ok=True)
-        click.echo(f"Local storage directory {storage.root} is ready.")
-
-
 @click.command()
 def ping() -> None:
     """Check that the configured Redis answers (exit 0), for health checks and scripts."""
@@ -216,4 +200,4 @@ def ping() -> None:
     click.echo("Redis answers.")
 
 
-COMMANDS = [up, demo, api, hash_password, scheduler, storage_init, ping]
+COMMANDS = [up, demo, api, hash_password, scheduler, ping]

@@ -1,4 +1,8 @@
-"""Every setting of the project, read from the environment in one place.
+"""Every setting of the core, read from the environment in one place.
+
+A plugin's own settings live with the plugin (the domain's in ``actors.settings``)
+and are read with the same helpers (:func:`env_int`, :func:`env_bool`,
+:func:`env_str`, :func:`env_list`), so a bad value is the same one line.
 
 Redis: ``REDIS_URL`` wins when set (``redis://`` or ``rediss://`` for TLS);
 otherwise ``REDIS_HOST`` / ``REDIS_PORT`` / ``REDIS_PASSWORD`` / ``REDIS_DB``
@@ -18,7 +22,7 @@ from urllib.parse import quote
 from pipeline.errors import ConfigurationError
 
 
-def _env_int(name: str, default: int, *, minimum: int = 0) -> int:
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
@@ -31,7 +35,7 @@ def _env_int(name: str, default: int, *, minimum: int = 0) -> int:
     return value
 
 
-def _env_bool(name: str, default: bool) -> bool:
+def env_bool(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
@@ -43,8 +47,13 @@ def _env_bool(name: str, default: bool) -> bool:
     raise ConfigurationError(f"{name} must be a boolean (1/0, true/false), got {raw!r}")
 
 
-def _env_str(name: str, default: str = "") -> str:
+def env_str(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
+
+
+def env_list(name: str) -> tuple[str, ...]:
+    """A comma-separated list, blanks dropped."""
+    return tuple(item.strip() for item in env_str(name).split(",") if item.strip())
 
 
 def parse_addresses(name: str, raw: str) -> tuple[tuple[str, int], ...]:
@@ -105,12 +114,8 @@ class Settings:
         events_max_len: approximate cap of each queue's event stream.
         worker_heartbeat_ms: how often workers refresh their entry in ``get_workers()``.
         cancel_grace_ms: how long a cancelled running job may go on before its worker interrupts it.
-        smtp_*: outgoing mail server; ``mail_from`` the sender address.
-        staff_emails: who is emailed when a user registers (``STAFF_EMAILS``, comma-separated).
-        storage_backend: ``local`` (files under ``storage_dir``) or ``s3``.
-        s3_*: bucket, endpoint (any S3-compatible server), region, and the public endpoint
-            presigned URLs are signed for (``S3_PUBLIC_ENDPOINT_URL``, default: the endpoint).
-        database_url: SQLAlchemy URL of the campaign database.
+        actor_modules: modules ``dramatiq pipeline.actors`` imports besides those of the installed
+            plugins' ``pipeline.actors`` entry points (``PIPELINE_ACTOR_MODULES``, comma-separated).
         api_tokens: bearer tokens of the API (``PIPELINE_API_TOKENS``): entries
             ``name:role:token`` separated by whitespace or ``;``.
         api_users: people who log in on the console (``PIPELINE_API_USERS``): entries
@@ -154,23 +159,7 @@ class Settings:
     events_max_len: int = 10_000
     cancel_grace_ms: int = 2_000
     worker_heartbeat_ms: int = 5_000
-    smtp_host: str = "127.0.0.1"
-    smtp_port: int = 25
-    smtp_user: str = ""
-    smtp_password: str = ""
-    smtp_starttls: bool = False
-    smtp_tls: bool = False
-    smtp_timeout_s: int = 30
-    mail_from: str = "no-reply@example.com"
-    staff_emails: tuple[str, ...] = ()
-    storage_backend: str = "local"
-    storage_dir: str = "var/storage"
-    s3_bucket: str = "pipeline"
-    s3_endpoint_url: str = ""
-    s3_public_endpoint_url: str = ""
-    s3_region: str = "us-east-1"
-    s3_presign_expiry_s: int = 3600
-    database_url: str = "sqlite:///var/pipeline.db"
+    actor_modules: tuple[str, ...] = ()
     api_tokens: str = field(default="", repr=False)
     api_users: str = field(default="", repr=False)
     api_credentials_file: str = ""
@@ -186,82 +175,62 @@ class Settings:
             os.environ.get(n)
             for n in ("REDIS_URL", "REDIS_HOST", "REDIS_PORT", "REDIS_SENTINELS", "REDIS_CLUSTER_NODES")
         )
-        sentinels = parse_addresses("REDIS_SENTINELS", _env_str("REDIS_SENTINELS"))
-        cluster_nodes = parse_addresses("REDIS_CLUSTER_NODES", _env_str("REDIS_CLUSTER_NODES"))
-        master = _env_str("REDIS_SENTINEL_MASTER").strip()
+        sentinels = parse_addresses("REDIS_SENTINELS", env_str("REDIS_SENTINELS"))
+        cluster_nodes = parse_addresses("REDIS_CLUSTER_NODES", env_str("REDIS_CLUSTER_NODES"))
+        master = env_str("REDIS_SENTINEL_MASTER").strip()
         if sentinels and cluster_nodes:
             raise ConfigurationError("set REDIS_SENTINELS or REDIS_CLUSTER_NODES, not both")
         if sentinels and not master:
             raise ConfigurationError("REDIS_SENTINELS needs REDIS_SENTINEL_MASTER (the master's name)")
         if master and not sentinels:
             raise ConfigurationError("REDIS_SENTINEL_MASTER is set but REDIS_SENTINELS is empty")
-        if (sentinels or cluster_nodes) and _env_str("REDIS_URL"):
+        if (sentinels or cluster_nodes) and env_str("REDIS_URL"):
             raise ConfigurationError(
                 "REDIS_URL names a single node: unset it when REDIS_SENTINELS or REDIS_CLUSTER_NODES is set"
             )
-        if cluster_nodes and _env_int("REDIS_DB", 0):
+        if cluster_nodes and env_int("REDIS_DB", 0):
             raise ConfigurationError(
                 "REDIS_DB must be 0 with REDIS_CLUSTER_NODES (a cluster has one database)"
             )
-        backend = _env_str("STORAGE_BACKEND", "local").lower()
-        if backend not in {"local", "s3"}:
-            raise ConfigurationError(f"STORAGE_BACKEND must be 'local' or 's3', got {backend!r}")
         return cls(
-            redis_url=_env_str("REDIS_URL"),
-            redis_host=_env_str("REDIS_HOST", "127.0.0.1"),
-            redis_port=_env_int("REDIS_PORT", 6379, minimum=1),
-            redis_password=_env_str("REDIS_PASSWORD"),
-            redis_db=_env_int("REDIS_DB", 0),
-            redis_tls=_env_bool("REDIS_TLS", False),
+            redis_url=env_str("REDIS_URL"),
+            redis_host=env_str("REDIS_HOST", "127.0.0.1"),
+            redis_port=env_int("REDIS_PORT", 6379, minimum=1),
+            redis_password=env_str("REDIS_PASSWORD"),
+            redis_db=env_int("REDIS_DB", 0),
+            redis_tls=env_bool("REDIS_TLS", False),
             redis_sentinels=sentinels,
             redis_sentinel_master=master,
-            redis_sentinel_password=_env_str("REDIS_SENTINEL_PASSWORD"),
+            redis_sentinel_password=env_str("REDIS_SENTINEL_PASSWORD"),
             redis_cluster_nodes=cluster_nodes,
-            redis_retries=_env_int("PIPELINE_REDIS_RETRIES", 3),
-            wait_replicas=_env_int("PIPELINE_WAIT_REPLICAS", 0),
-            wait_timeout_ms=_env_int("PIPELINE_WAIT_TIMEOUT_MS", 1_000, minimum=1),
-            namespace=_env_str("PIPELINE_NAMESPACE", "pl") or "pl",
-            embedded_redis=_env_bool("PIPELINE_EMBEDDED_REDIS", True),
-            data_dir=_env_str("PIPELINE_DATA_DIR", "var") or "var",
-            metrics_port=_env_int("PIPELINE_METRICS_PORT", 0),
-            metrics_host=_env_str("PIPELINE_METRICS_HOST", "127.0.0.1") or "127.0.0.1",
-            alert_interval_ms=_env_int("PIPELINE_ALERT_INTERVAL_MS", 30_000, minimum=100),
-            alert_emails=tuple(a.strip() for a in _env_str("PIPELINE_ALERT_EMAILS").split(",") if a.strip()),
-            alert_webhook_url=_env_str("PIPELINE_ALERT_WEBHOOK_URL"),
-            alert_webhook_secret=_env_str("PIPELINE_ALERT_WEBHOOK_SECRET"),
-            max_data_bytes=_env_int("PIPELINE_MAX_DATA_BYTES", 512 * 1024, minimum=1),
-            prefetch=_env_int("PIPELINE_PREFETCH", 1),
-            lock_duration_ms=_env_int("PIPELINE_LOCK_DURATION_MS", 30_000, minimum=100),
-            stalled_interval_ms=_env_int("PIPELINE_STALLED_INTERVAL_MS", 30_000, minimum=50),
-            max_stalled_count=_env_int("PIPELINE_MAX_STALLED_COUNT", 1),
-            events_max_len=_env_int("PIPELINE_EVENTS_MAX_LEN", 10_000, minimum=1),
-            cancel_grace_ms=_env_int("PIPELINE_CANCEL_GRACE_MS", 2_000),
-            worker_heartbeat_ms=_env_int("PIPELINE_WORKER_HEARTBEAT_MS", 5_000, minimum=100),
-            # The SMTP defaults are the fields' own, written once above.
-            smtp_host=_env_str("SMTP_HOST", cls.smtp_host),
-            smtp_port=_env_int("SMTP_PORT", cls.smtp_port, minimum=1),
-            smtp_user=_env_str("SMTP_USER", cls.smtp_user),
-            smtp_password=_env_str("SMTP_PASSWORD", cls.smtp_password),
-            smtp_starttls=_env_bool("SMTP_STARTTLS", cls.smtp_starttls),
-            smtp_tls=_env_bool("SMTP_TLS", cls.smtp_tls),
-            smtp_timeout_s=_env_int("SMTP_TIMEOUT_S", cls.smtp_timeout_s, minimum=1),
-            mail_from=_env_str("MAIL_FROM", cls.mail_from),
-            staff_emails=tuple(a.strip() for a in _env_str("STAFF_EMAILS").split(",") if a.strip()),
-            storage_backend=backend,
-            storage_dir=_env_str("STORAGE_DIR", "var/storage"),
-            s3_bucket=_env_str("S3_BUCKET", "pipeline"),
-            s3_endpoint_url=_env_str("S3_ENDPOINT_URL"),
-            s3_public_endpoint_url=_env_str("S3_PUBLIC_ENDPOINT_URL"),
-            s3_region=_env_str("S3_REGION", _env_str("AWS_DEFAULT_REGION", "us-east-1")),
-            s3_presign_expiry_s=_env_int("S3_PRESIGN_EXPIRY_S", 3600, minimum=1),
-            database_url=_env_str("DATABASE_URL", "sqlite:///var/pipeline.db"),
-            api_tokens=_env_str("PIPELINE_API_TOKENS"),
-            api_users=_env_str("PIPELINE_API_USERS"),
-            api_credentials_file=_env_str("PIPELINE_API_CREDENTIALS_FILE"),
-            api_secret=_env_str("PIPELINE_API_SECRET"),
-            api_session_ttl_s=_env_int("PIPELINE_API_SESSION_TTL_S", 12 * 3600, minimum=60),
-            api_audit_max_len=_env_int("PIPELINE_API_AUDIT_MAX_LEN", 10_000, minimum=1),
-            api_page_size_max=_env_int("PIPELINE_API_PAGE_SIZE_MAX", 500, minimum=1),
+            redis_retries=env_int("PIPELINE_REDIS_RETRIES", 3),
+            wait_replicas=env_int("PIPELINE_WAIT_REPLICAS", 0),
+            wait_timeout_ms=env_int("PIPELINE_WAIT_TIMEOUT_MS", 1_000, minimum=1),
+            namespace=env_str("PIPELINE_NAMESPACE", "pl") or "pl",
+            embedded_redis=env_bool("PIPELINE_EMBEDDED_REDIS", True),
+            data_dir=env_str("PIPELINE_DATA_DIR", "var") or "var",
+            metrics_port=env_int("PIPELINE_METRICS_PORT", 0),
+            metrics_host=env_str("PIPELINE_METRICS_HOST", "127.0.0.1") or "127.0.0.1",
+            alert_interval_ms=env_int("PIPELINE_ALERT_INTERVAL_MS", 30_000, minimum=100),
+            alert_emails=env_list("PIPELINE_ALERT_EMAILS"),
+            alert_webhook_url=env_str("PIPELINE_ALERT_WEBHOOK_URL"),
+            alert_webhook_secret=env_str("PIPELINE_ALERT_WEBHOOK_SECRET"),
+            max_data_bytes=env_int("PIPELINE_MAX_DATA_BYTES", 512 * 1024, minimum=1),
+            prefetch=env_int("PIPELINE_PREFETCH", 1),
+            lock_duration_ms=env_int("PIPELINE_LOCK_DURATION_MS", 30_000, minimum=100),
+            stalled_interval_ms=env_int("PIPELINE_STALLED_INTERVAL_MS", 30_000, minimum=50),
+            max_stalled_count=env_int("PIPELINE_MAX_STALLED_COUNT", 1),
+            events_max_len=env_int("PIPELINE_EVENTS_MAX_LEN", 10_000, minimum=1),
+            cancel_grace_ms=env_int("PIPELINE_CANCEL_GRACE_MS", 2_000),
+            worker_heartbeat_ms=env_int("PIPELINE_WORKER_HEARTBEAT_MS", 5_000, minimum=100),
+            actor_modules=env_list("PIPELINE_ACTOR_MODULES"),
+            api_tokens=env_str("PIPELINE_API_TOKENS"),
+            api_users=env_str("PIPELINE_API_USERS"),
+            api_credentials_file=env_str("PIPELINE_API_CREDENTIALS_FILE"),
+            api_secret=env_str("PIPELINE_API_SECRET"),
+            api_session_ttl_s=env_int("PIPELINE_API_SESSION_TTL_S", 12 * 3600, minimum=60),
+            api_audit_max_len=env_int("PIPELINE_API_AUDIT_MAX_LEN", 10_000, minimum=1),
+            api_page_size_max=env_int("PIPELINE_API_PAGE_SIZE_MAX", 500, minimum=1),
             redis_explicit=explicit,
         )
 

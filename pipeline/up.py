@@ -26,13 +26,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, cast
 
+from pipeline import plugins
 from pipeline.connection import REDIS_ERRORS, describe, make_client
 from pipeline.embedded import EmbeddedRedis, die_with_parent, ensure_redis
 from pipeline.errors import ConfigurationError
 from pipeline.keys import QueueKeys, queues_set
 from pipeline.settings import Settings
 
-#: Modules the worker of ``pipeline up`` loads: the domain actors, and the demo queue's.
+#: Modules the worker of ``pipeline up`` loads: the installed plugins' actors, and the demo queue's.
 WORKER_MODULES = ["pipeline.actors", "pipeline.demo"]
 
 
@@ -128,6 +129,8 @@ def run(options: Options, stop: threading.Event | None = None) -> int:
             signal.signal(signum, lambda *_: stop.set())
     check_port_free(options.host, options.port)
     settings = Settings.from_env()
+    # The plugins' settings too, so a bad value is one line now rather than a worker that exits.
+    plugins.check_settings()
     data_dir = options.data_dir or Path(settings.data_dir)
     settings, server = ensure_redis(settings, data_dir=data_dir / "redis")
     say = options.announce

@@ -53,8 +53,9 @@ def test_every_option_of_every_command_has_help_text():
         if not command.help:
             missing.append(f"{path} (no description)")
         if isinstance(command, click.Group):
-            for name, sub in command.commands.items():
-                missing += walk(sub, f"{path} {name}")
+            ctx = click.Context(command)
+            for name in command.list_commands(ctx):  # plugins' commands too
+                missing += walk(command.get_command(ctx, name), f"{path} {name}")
         return missing
 
     assert walk(cli, "pipeline") == []

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import click
 import httpx
 import jsonschema
 import pytest
@@ -126,7 +127,9 @@ def image_content_problems(image_file: str) -> list[str]:
 
 
 def known_settings() -> set[str]:
-    found = set(re.findall(r'_env_\w+\("([A-Z0-9_]+)"', (ROOT / "pipeline" / "settings.py").read_text()))
+    """The core's settings and the domain's, each read in one module."""
+    sources = [ROOT / "pipeline" / "settings.py", ROOT / "actors" / "settings.py"]
+    found = {n for p in sources for n in re.findall(r'\benv_\w+\("([A-Z0-9_]+)"', p.read_text())}
     return found | {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
 
 
@@ -140,8 +143,8 @@ def unknown_command_and_setting_problems(doc: dict[str, Any]) -> list[str]:
             f"{name}: unknown setting {s}" for s in sorted(set(service.get("environment", {})) - known)
         ]
         command = service["command"]
-        if command[0] == "pipeline":
-            if command[1] not in cli.commands:
+        if command[0] == "pipeline":  # plugins' commands (storage-init) included
+            if cli.get_command(click.Context(cli), command[1]) is None:
                 problems.append(f"{name}: no command pipeline {command[1]}")
         elif command[:2] != ["dramatiq", "pipeline.actors"]:
             problems.append(f"{name}: runs {command[:2]}, not the domain's worker")

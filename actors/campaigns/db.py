@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from actors.campaigns.models import Base
-from pipeline.settings import Settings
+from actors.settings import DomainSettings
 
 
 class Database:
@@ -31,7 +31,7 @@ class Database:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Database:
+    def from_settings(cls, settings: DomainSettings) -> Database:
         """The database at ``DATABASE_URL`` (one per URL per process)."""
         return _database(settings.database_url)
 

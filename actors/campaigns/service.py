@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from actors import settings
 from actors.campaigns.db import Database
 from actors.campaigns.delivery import CampaignStats, campaign_stats, target_recipients
 from actors.producer import QueueProducer
-from pipeline import app
 from pipeline.queue import Queue
 
 QUEUE = "campaigns"
@@ -43,7 +43,7 @@ class CampaignService(QueueProducer):
     @property
     def database(self) -> Database:
         if self._database is None:
-            self._database = Database.from_settings(app.get_settings())
+            self._database = Database.from_settings(settings.get_settings())
         return self._database
 
     def send_campaign(self, campaign_id: int, recipient_ids: Sequence[int]) -> dict[str, int]:

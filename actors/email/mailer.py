@@ -19,7 +19,7 @@ from email.utils import formatdate, make_msgid
 from actors.email.addresses import validate_address, validate_header
 from actors.email.rendering import RenderedEmail
 from actors.errors import PermanentMailError, TemporaryMailError
-from pipeline.settings import Settings
+from actors.settings import DomainSettings
 
 
 @dataclass(frozen=True)
@@ -35,19 +35,19 @@ class SmtpConfig:
         mail_from: the envelope and ``From`` address.
     """
 
-    # The defaults are the project settings' (``SMTP_*``, ``MAIL_FROM``), written once there.
-    host: str = Settings.smtp_host
-    port: int = Settings.smtp_port
-    user: str = Settings.smtp_user
-    password: str = Settings.smtp_password
-    starttls: bool = Settings.smtp_starttls
-    tls: bool = Settings.smtp_tls
-    timeout_s: float = float(Settings.smtp_timeout_s)
-    mail_from: str = Settings.mail_from
+    # The defaults are the domain settings' (``SMTP_*``, ``MAIL_FROM``), written once there.
+    host: str = DomainSettings.smtp_host
+    port: int = DomainSettings.smtp_port
+    user: str = DomainSettings.smtp_user
+    password: str = DomainSettings.smtp_password
+    starttls: bool = DomainSettings.smtp_starttls
+    tls: bool = DomainSettings.smtp_tls
+    timeout_s: float = float(DomainSettings.smtp_timeout_s)
+    mail_from: str = DomainSettings.mail_from
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> SmtpConfig:
-        """The SMTP part of the project's settings (``SMTP_*`` and ``MAIL_FROM``)."""
+    def from_settings(cls, settings: DomainSettings) -> SmtpConfig:
+        """The SMTP part of the domain's settings (``SMTP_*`` and ``MAIL_FROM``)."""
         return cls(
             host=settings.smtp_host,
             port=settings.smtp_port,
@@ -130,7 +130,7 @@ class Mailer:
         self._ssl_context = ssl_context
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Mailer:
+    def from_settings(cls, settings: DomainSettings) -> Mailer:
         return cls(SmtpConfig.from_settings(settings))
 
     def send(self, message: EmailMessage) -> str:

@@ -6,10 +6,10 @@ import io
 import uuid
 from typing import Any, BinaryIO
 
+from actors import settings
 from actors.images.variants import BOXES, QUEUE, original_key
 from actors.producer import QueueProducer
 from actors.storage import Storage, storage_from_settings
-from pipeline import app
 from pipeline.queue import Queue
 
 
@@ -25,7 +25,7 @@ class ImageService(QueueProducer):
     @property
     def storage(self) -> Storage:
         if self._storage is None:
-            self._storage = storage_from_settings(app.get_settings())
+            self._storage = storage_from_settings(settings.get_settings())
         return self._storage
 
     def upload_image(

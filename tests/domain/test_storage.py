@@ -10,8 +10,8 @@ import pytest
 from boto3.s3.transfer import TransferConfig
 
 from actors.errors import InvalidStorageKeyError, ObjectNotFoundError, StorageError
+from actors.settings import DomainSettings
 from actors.storage import LocalStorage, S3Storage, Storage, storage_from_settings, validate_key
-from pipeline.settings import Settings
 from tests.domain.servers import S3Server
 
 
@@ -76,9 +76,9 @@ def test_a_missing_bucket_is_a_storage_error_not_a_missing_object(
 
 
 def test_the_local_store_is_the_default_and_s3_is_chosen_by_settings(tmp_path: Path) -> None:
-    local = storage_from_settings(Settings(storage_dir=str(tmp_path)))
+    local = storage_from_settings(DomainSettings(storage_dir=str(tmp_path)))
     assert isinstance(local, LocalStorage) and local.root == tmp_path.resolve()
     s3 = storage_from_settings(
-        Settings(storage_backend="s3", s3_bucket="b", s3_endpoint_url="http://127.0.0.1:1")
+        DomainSettings(storage_backend="s3", s3_bucket="b", s3_endpoint_url="http://127.0.0.1:1")
     )
     assert isinstance(s3, S3Storage) and s3.bucket == "b" and s3._client is None  # built on first use
