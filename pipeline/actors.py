@@ -13,4 +13,12 @@ from pipeline import app, plugins
 from pipeline.boot import at_worker_start, worker_broker
 
 broker = worker_broker()
-at_worker_start(lambda: plugins.import_actor_modules(plugins.actor_modules(app.get_settings().actor_modules)))
+at_worker_start(
+    lambda: plugins.import_actor_modules(
+        plugins.actor_modules(),
+        named_by=f"a {plugins.ACTORS_GROUP!r} entry point (install the project again)",
+    )
+)
+at_worker_start(
+    lambda: plugins.import_actor_modules(app.get_settings().actor_modules, named_by="PIPELINE_ACTOR_MODULES")
+)

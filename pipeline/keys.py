@@ -1,17 +1,67 @@
-"""Every Redis key name the project uses, in one module.
+"""Every Redis key name the project uses, in one module: Python and Lua read them here.
 
 A queue's keys all carry the ``{queue}`` hash tag, so they share one cluster
 slot and a Lua script may touch any of them.  Job records live at
 ``<ns>:{<queue>}:j:<id>``; scripts that need a job key from an id get the
 ``<ns>:{<queue>}:j:`` prefix as an argument (same slot, so cluster-safe), and
 hot-path scripts derive a queue's ``logs:``, ``metrics:`` and ``dedup:`` keys
-from the job key the same way (see ``scripts/includes/queue_base.lua``): the
-names below are the only spelling of them.
+from the job key the same way (see ``scripts/includes/queue_base.lua``).  The
+parts of names that scripts put together themselves are :data:`LUA_PARTS`,
+rendered into Lua by ``--- @include "keys"`` (:func:`lua_definitions`), so no
+script spells a key name of its own.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+#: Prefix of a job's record (append the job id): ``<base>j:<id>``.
+JOB = "j:"
+#: Prefix of a job's log list (append the job id).
+LOGS = "logs:"
+#: Prefix of deduplication keys (append the deduplication id).
+DEDUP = "dedup:"
+#: Prefix of the queue's metric keys (``METRIC_*`` follow it).
+METRICS = "metrics:"
+#: After the metrics prefix: the set of job names with metrics.
+METRIC_NAMES = "names"
+#: After the metrics prefix: the hash of all-time counters Prometheus reads.
+METRIC_TOTALS = "totals"
+#: After the metrics prefix: a job name's list of recent durations (append the name).
+METRIC_DURATIONS = "durations:"
+#: Between a metric ring's kind and job name: ``<metrics prefix><kind>:<name>``.
+METRIC_RING = ":"
+#: After the prioritized set's name: when each prioritized job arrived at its level.
+PRIORITY_AGE = ":age"
+#: Between the idle set's name and a member: that consumer's inbox list.
+INBOX = ":"
+
+#: The parts of key names that Lua scripts join themselves (onto a key or prefix they were
+#: given, so in the same slot), by their Lua name in the ``keys`` include.
+LUA_PARTS = {
+    "KEY_JOB": JOB,
+    "KEY_LOGS": LOGS,
+    "KEY_DEDUP": DEDUP,
+    "KEY_METRICS": METRICS,
+    "KEY_METRIC_NAMES": METRIC_NAMES,
+    "KEY_METRIC_TOTALS": METRIC_TOTALS,
+    "KEY_METRIC_DURATIONS": METRIC_DURATIONS,
+    "KEY_METRIC_RING": METRIC_RING,
+    "KEY_PRIORITY_AGE": PRIORITY_AGE,
+    "KEY_INBOX": INBOX,
+}
+
+
+def lua_definitions() -> str:
+    """:data:`LUA_PARTS` as Lua locals, for the ``keys`` include."""
+    lines = ["-- Parts of key names, rendered from pipeline/keys.py (the only spelling of every key)."]
+    lines += [f"local {name} = {_lua_string(part)}" for name, part in LUA_PARTS.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _lua_string(text: str) -> str:
+    assert text.isascii() and '"' not in text and "\\" not in text, text
+    return f'"{text}"'
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,9 +70,9 @@ class QueueKeys:
 
     Attributes:
         wait: list of waiting job ids without priority (LPUSH in, RPOP out).
-        prioritized: sorted set of waiting prioritized job ids (lowest score first);
-            ``<prioritized>:age`` (built by the scripts, same slot) holds when each
-            arrived at its level, for priority aging.
+        prioritized: sorted set of waiting prioritized job ids (lowest score first).
+        prioritized_age: sorted set of when each prioritized job arrived at its level, for
+            priority aging (the scripts join it from ``prioritized``).
         delayed: sorted set of delayed job ids scored by due time (epoch ms).
         active: sorted set of running job ids scored by lock expiry (epoch ms).
             Due times, lock expiry and every other time that schedules work count on
@@ -32,8 +82,7 @@ class QueueKeys:
         meta: hash of queue settings (paused, limiter, ...).
         marker: list a blocked worker waits on; pushed when work may be ready.
         idle: sorted set of consumers blocked for work that take new jobs directly,
-            scored by when their registration lapses; ``<idle>:<member>`` (built by
-            the scripts, same slot) is each one's inbox list (see ``inbox``).
+            scored by when their registration lapses; each one's inbox list is ``inbox``.
         handed: sorted set of consumers just handed a job and not yet back at a fetch,
             scored like ``idle``; a lapsed one is a worker that went away.
         events: stream of lifecycle events.
@@ -50,8 +99,10 @@ class QueueKeys:
         stall_grace: hash: when a worker last touched the queue and the last silence (an
             outage) after which lapsed locks get a grace (see ``includes/grace_floor.lua``).
         workers: hash of live worker processes serving the queue (id -> JSON).
-        metrics_prefix: prefix of the per-job-name metric rings and duration lists, and of
-            ``<prefix>totals``, the all-time counters and duration histogram Prometheus reads.
+        metrics_prefix: prefix of the per-job-name metric rings (``metric_ring``) and
+            duration lists (``metric_durations``).
+        metric_names: set of the job names that have metrics.
+        metric_totals: hash of the all-time counters and duration histogram Prometheus reads.
         job_prefix: prefix of job record keys (append the job id).
         logs_prefix: prefix of job log lists (append the job id).
         base: the prefix every key of the queue starts with (to find them all).
@@ -59,6 +110,7 @@ class QueueKeys:
 
     wait: str
     prioritized: str
+    prioritized_age: str
     delayed: str
     active: str
     completed: str
@@ -78,6 +130,8 @@ class QueueKeys:
     stall_grace: str
     workers: str
     metrics_prefix: str
+    metric_names: str
+    metric_totals: str
     job_prefix: str
     logs_prefix: str
     base: str
@@ -88,6 +142,7 @@ class QueueKeys:
         return cls(
             wait=base + "wait",
             prioritized=base + "prio",
+            prioritized_age=base + "prio" + PRIORITY_AGE,
             delayed=base + "delayed",
             active=base + "active",
             completed=base + "completed",
@@ -101,14 +156,16 @@ class QueueKeys:
             limited=base + "limited",
             limiter=base + "limiter",
             limiter_group_prefix=base + "limiter:",
-            dedup_prefix=base + "dedup:",
+            dedup_prefix=base + DEDUP,
             stall_guard=base + "stall-guard",
             holders=base + "holders",
             stall_grace=base + "stall-grace",
             workers=base + "workers",
-            metrics_prefix=base + "metrics:",
-            job_prefix=base + "j:",
-            logs_prefix=base + "logs:",
+            metrics_prefix=base + METRICS,
+            metric_names=base + METRICS + METRIC_NAMES,
+            metric_totals=base + METRICS + METRIC_TOTALS,
+            job_prefix=base + JOB,
+            logs_prefix=base + LOGS,
             base=base,
         )
 
@@ -120,7 +177,15 @@ class QueueKeys:
 
     def inbox(self, member: str) -> str:
         """The list an idle consumer registered as ``member`` receives handed-off jobs on."""
-        return f"{self.idle}:{member}"
+        return self.idle + INBOX + member
+
+    def metric_ring(self, kind: str, name: str) -> str:
+        """Hash of job ``name``'s ``kind`` (completed or failed) count per minute (a week's ring)."""
+        return self.metrics_prefix + kind + METRIC_RING + name
+
+    def metric_durations(self, name: str) -> str:
+        """List of the newest durations (ms) of job ``name``."""
+        return self.metrics_prefix + METRIC_DURATIONS + name
 
 
 def queues_set(namespace: str) -> str:
@@ -154,6 +219,11 @@ def repeat_queues_set(namespace: str) -> str:
     return f"{namespace}:repeat:queues"
 
 
+def dramatiq_namespace(namespace: str) -> str:
+    """Prefix of the keys Dramatiq's own Redis broker names itself, apart from ours."""
+    return f"{namespace}:dramatiq"
+
+
 def repeat_version(namespace: str) -> str:
     """Counter bumped whenever a repeat definition is added, changed or removed."""
     return f"{namespace}:repeat:version"
@@ -185,8 +255,9 @@ class ApiKeys:
 
     Attributes:
         audit: capped stream of mutating API actions (who, role, action, queue, job, outcome).
-        login_failures_prefix: counters of recent failed logins (append ``ip:<addr>`` or
-            ``user:<name>``); they expire with the lockout window.
+        login_failures_prefix: prefix of the counters of recent failed logins, per address
+            (``login_failures_from``) and per user name (``login_failures_of``); they expire
+            with the lockout window.
         revoked_prefix: ids of console sessions ended by logout (append the session id);
             each expires when its session would have.
     """
@@ -203,3 +274,11 @@ class ApiKeys:
             login_failures_prefix=base + "login-failures:",
             revoked_prefix=base + "revoked:",
         )
+
+    def login_failures_from(self, address: str) -> str:
+        """Counter of recent failed logins from ``address``."""
+        return self.login_failures_prefix + "ip:" + address
+
+    def login_failures_of(self, name: str) -> str:
+        """Counter of recent failed logins as user ``name``."""
+        return self.login_failures_prefix + "user:" + name

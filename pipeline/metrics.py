@@ -2,6 +2,8 @@
 
 Completions and failures are counted per job name and minute by the same
 scripts that finish jobs, in a ring of one week of minutes: fixed memory.
+The sizes below are the scripts' too: ``--- @include "metrics"`` renders them
+into Lua (:func:`lua_definitions`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,23 @@ from pipeline.states import FINAL_STATES, JobState
 if TYPE_CHECKING:
     from pipeline.queue import Queue
 
+#: Minutes a job name's count ring holds (a week).
 RING_MINUTES = 10_080
+#: Durations kept per job name for percentiles (the newest).
+DURATIONS_KEPT = 1_000
+#: Upper bounds (ms) of the duration histogram Prometheus reads (the scripts count into them).
+DURATION_BUCKETS_MS = (5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 900000)
+
+
+def lua_definitions() -> str:
+    """The sizes as Lua locals, for the ``metrics`` include."""
+    buckets = ", ".join(str(bound) for bound in DURATION_BUCKETS_MS)
+    return (
+        "-- Metric sizes, rendered from pipeline/metrics.py.\n"
+        f"local METRIC_RING_MINUTES = {RING_MINUTES}\n"
+        f"local METRIC_DURATIONS_KEPT = {DURATIONS_KEPT}\n"
+        f"local DURATION_BUCKETS_MS = {{{buckets}}}\n"
+    )
 
 
 @dataclass(frozen=True)
@@ -30,7 +48,7 @@ class Metrics:
         count: the sum of ``data``.
         per_name: ``count`` split by job name.
         duration_ms: processing-time percentiles (p50, p90, p99, max) of the newest
-            1,000 completed jobs, over the names asked for.
+            ``DURATIONS_KEPT`` completed jobs of each name asked for.
         oldest_waiting_age_ms: how long the next job to run has waited (None: none waiting).
     """
 
@@ -47,12 +65,12 @@ def get_metrics(queue: Queue, kind: str, start: int, end: int, name: str | None)
         raise InvalidJobError(f"metrics kind must be 'completed' or 'failed', got {kind!r}", queue=queue.name)
     keys = queue.store.keys
     client = queue.client
-    members = cast(set[bytes], client.smembers(keys.metrics_prefix + "names"))
+    members = cast(set[bytes], client.smembers(keys.metric_names))
     names = [name] if name else sorted(n.decode() for n in members)
     pipe = client.pipeline(transaction=False)
     for job_name in names:
-        pipe.hgetall(f"{keys.metrics_prefix}{kind}:{job_name}")
-        pipe.lrange(f"{keys.metrics_prefix}durations:{job_name}", 0, -1)
+        pipe.hgetall(keys.metric_ring(kind, job_name))
+        pipe.lrange(keys.metric_durations(job_name), 0, -1)
     replies = pipe.execute()
     now_minute = queue.store.clock() // 60_000
     last = RING_MINUTES - 1 if end < 0 or end >= RING_MINUTES else end
@@ -69,7 +87,7 @@ def get_metrics(queue: Queue, kind: str, start: int, end: int, name: str | None)
                 data[age - start] += int(count_raw)
                 total += int(count_raw)
         per_name[job_name] = total
-        durations += [float(d) for d in raw_durations[:1000]]
+        durations += [float(d) for d in raw_durations[:DURATIONS_KEPT]]
     return Metrics(
         kind=kind,
         data=data,

@@ -41,25 +41,21 @@ def _entry_points(group: str) -> list[EntryPoint]:
     return sorted(entry_points(group=group), key=lambda ep: ep.name)
 
 
-def actor_modules(extra: tuple[str, ...] = ()) -> list[str]:
-    """Modules that declare actors: every ``pipeline.actors`` entry point's, then ``extra``, once each."""
-    names = [ep.module for ep in _entry_points(ACTORS_GROUP)] + list(extra)
-    return list(dict.fromkeys(names))
+def actor_modules() -> list[str]:
+    """Modules that declare actors, one per ``pipeline.actors`` entry point."""
+    return list(dict.fromkeys(ep.module for ep in _entry_points(ACTORS_GROUP)))
 
 
-def import_actor_modules(modules: list[str], *, setting: str = "PIPELINE_ACTOR_MODULES") -> None:
-    """Import each module; one that does not exist is a :class:`ConfigurationError` naming ``setting``."""
+def import_actor_modules(modules: list[str] | tuple[str, ...], *, named_by: str) -> None:
+    """Import each module; one that does not exist is a :class:`ConfigurationError` naming ``named_by``."""
     for name in modules:
         try:
             importlib.import_module(name)
         except ModuleNotFoundError as exc:
-            # Only the named module missing is a setting's fault; a missing import inside it is a bug.
+            # Only the named module missing is a configuration fault; a missing import inside it is a bug.
             if exc.name is None or not (name == exc.name or name.startswith(exc.name + ".")):
                 raise
-            raise ConfigurationError(
-                f"{setting}: no module named {name!r} (an actor module of {ACTORS_GROUP!r} "
-                "entry points or of the setting)"
-            ) from None
+            raise ConfigurationError(f"{named_by}: no module named {name!r}") from None
 
 
 def command_names() -> list[str]:

@@ -30,21 +30,19 @@ from collections.abc import Iterator
 from typing import cast
 
 import redis
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry, generate_latest, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 
 from pipeline import app
 from pipeline.keys import queues_set
-from pipeline.metrics import get_workers, oldest_waiting_age_ms
+from pipeline.metrics import DURATION_BUCKETS_MS, get_workers, oldest_waiting_age_ms
 from pipeline.queue import Queue
 from pipeline.settings import Settings
 from pipeline.states import COUNT_KEYS, STATES, EventName, JobState
 
 logger = logging.getLogger(__name__)
 
-#: Upper bounds (ms) of the duration histogram, as ``includes/record_metric.lua`` counts them.
-DURATION_BUCKETS_MS = (5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 900000)
 STATE_LABELS = COUNT_KEYS
 
 
@@ -119,7 +117,7 @@ class QueueCollector(Collector):
             jobs.add_metric([name, state], counts.get(state, 0))
         keys = queue.store.keys
         pipe = queue.client.pipeline(transaction=False)
-        pipe.hgetall(keys.metrics_prefix + "totals")
+        pipe.hgetall(keys.metric_totals)
         pipe.zcard(keys.limited)
         pipe.hget(keys.meta, "paused")
         totals_raw, n_limited, paused_flag = pipe.execute()
@@ -173,8 +171,6 @@ def render(settings: Settings | None = None, client: redis.Redis | None = None) 
 
 def serve_worker_metrics() -> int:
     """Dramatiq fork function: serve ``/metrics`` on ``PIPELINE_METRICS_PORT`` until stopped."""
-    from prometheus_client import start_http_server
-
     settings = app.get_settings()
     server, thread = start_http_server(
         settings.metrics_port, settings.metrics_host, registry=registry(settings)

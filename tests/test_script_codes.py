@@ -20,20 +20,47 @@ def _header_and_body(name: str) -> tuple[str, str]:
     return header, body
 
 
+def _returns(header: str) -> str:
+    """The header's ``Returns:`` section (up to the next section, such as ``Events:``)."""
+    found = re.search(r"\n\s*Returns.*?(?=\n\s*\n|\n\s*Events:|\Z)", header, re.DOTALL)
+    assert found, "the header has no Returns section"
+    return found.group(0)
+
+
+def _returned_codes(body: str) -> set[str]:
+    """Codes the script's code names (outside comments): codes exist only to be returned."""
+    return set(re.findall(rf"\b({NAMES})\b", re.sub(r"--[^\n]*", "", body)))
+
+
 def test_every_code_has_one_value_and_every_value_one_code():
     assert len({code.value for code in Code}) == len(Code)
 
 
 @pytest.mark.parametrize("name", script_names())
-def test_each_script_header_names_every_code_its_body_returns(name):
+def test_each_script_header_names_exactly_the_codes_its_body_returns(name):
     header, body = _header_and_body(name)
-    used = set(re.findall(rf"\b({NAMES})\b", body))
-    named = set(re.findall(rf"\b({NAMES})\b", header))
+    returns = _returns(header)
+    named = set(re.findall(rf"\b({NAMES})\b", returns))
+    used = _returned_codes(body)
     assert used <= named, f"{name}.lua returns {sorted(used - named)} without naming them in its header"
+    assert named <= used, f"{name}.lua's header names {sorted(named - used)}, which it never returns"
+    # Anything else in capitals in the Returns section would be a code the table lacks.
+    invented = set(re.findall(r"\b[A-Z][A-Z_]{2,}\b", returns)) - set(NAMES.split("|")) - {"ARGV", "KEYS"}
+    assert not invented, f"{name}.lua's header names codes pipeline/codes.py does not define: {invented}"
     if used:
+        assert "pipeline/codes.py" in returns
         assert '--- @include "codes"' in body
     # A negative literal return would be a code spelled outside the table.
     assert not re.search(r"return\s*\{?\s*-\d", body)
+
+
+def test_a_header_that_omits_or_invents_a_code_is_caught():
+    body = "\nif x then return NOT_HELD end\nreturn DONE\n"
+    assert _returned_codes(body) == {"NOT_HELD", "DONE"}
+    omits = set(re.findall(rf"\b({NAMES})\b", _returns("--[[\n  Returns: DONE.\n")))
+    assert _returned_codes(body) - omits == {"NOT_HELD"}
+    invents = _returns("--[[\n  Returns: DONE; NOT_HELD; GONE_AWAY the job left.\n\n  Events: none.\n")
+    assert "GONE_AWAY" in invents and "Events" not in invents
 
 
 def test_the_codes_include_defines_every_code_as_a_lua_local():

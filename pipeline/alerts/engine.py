@@ -178,8 +178,9 @@ class AlertEngine:
     def _stalled_in_window(self, rule: Rule, queue: Queue, now: int) -> int:
         """Stalls counted since the oldest sample inside the window (samples kept in Redis, so a
         new leader goes on from the old one's)."""
-        totals = queue.store.keys.metrics_prefix + "totals"
-        total = int(cast(bytes | None, self.client.hget(totals, EventName.STALLED)) or 0)
+        total = int(
+            cast(bytes | None, self.client.hget(queue.store.keys.metric_totals, EventName.STALLED)) or 0
+        )
         field = f"{rule.name}\n{queue.name}"
         raw = cast(bytes | None, self.client.hget(self.keys.samples, field))
         samples = [s for s in (json.loads(raw) if raw else []) if s[0] >= now - rule.window_s * 1000]

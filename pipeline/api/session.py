@@ -65,8 +65,8 @@ def login(body: Login, request: Request, response: Response) -> SessionInfo:
     if not config.credentials.has_users:
         raise NotAuthenticatedError("no console users are configured (PIPELINE_API_USERS)")
     keys = ApiKeys.for_namespace(wiring.get_settings().namespace)
-    by_address = keys.login_failures_prefix + "ip:" + (request.client.host if request.client else "?")
-    by_name = keys.login_failures_prefix + "user:" + body.name
+    by_address = keys.login_failures_from(request.client.host if request.client else "?")
+    by_name = keys.login_failures_of(body.name)
     client = wiring.get_client()
     for key, limit in ((by_address, MAX_FAILURES_PER_ADDRESS), (by_name, MAX_FAILURES_PER_NAME)):
         failures = client.get(key)

@@ -4,8 +4,11 @@ One ``<verb>.lua`` per transition, each opening with a header (purpose, KEYS,
 ARGV, returns).  Shared helpers live in ``includes/``, one function per file
 named for it.  A ``--- @include "name"`` line pulls one in when the script is
 loaded; an include declares the includes it needs the same way, and the loader
-brings each one once, before whatever needs it.  ``--- @include "codes"`` is the
-return-code table of :mod:`pipeline.codes`, rendered from Python.
+brings each one once, before whatever needs it.  Three includes are rendered from
+Python, so a name is spelled once for both languages: ``--- @include "codes"``,
+the return-code table of :mod:`pipeline.codes`, ``--- @include "keys"``, the
+parts of key names of :mod:`pipeline.keys`, and ``--- @include "metrics"``, the
+metric sizes of :mod:`pipeline.metrics`.
 """
 
 from __future__ import annotations
@@ -25,12 +28,16 @@ from redis.cluster import RedisCluster
 from redis.exceptions import NoScriptError
 from redis.sentinel import SentinelConnectionPool
 
-from pipeline.codes import lua_definitions
+from pipeline import codes, keys, metrics
 
 _INCLUDE = re.compile(r'^--- @include "([a-z_]+)"\n', re.MULTILINE)
 
 #: Includes rendered from Python, so a name is spelled once for both languages.
-_RENDERED: dict[str, Callable[[], str]] = {"codes": lua_definitions}
+_RENDERED: dict[str, Callable[[], str]] = {
+    "codes": codes.lua_definitions,
+    "keys": keys.lua_definitions,
+    "metrics": metrics.lua_definitions,
+}
 
 
 class IncludeError(Exception):

@@ -37,6 +37,7 @@
 --- @include "claim_idle"
 --- @include "emit"
 --- @include "inbox_entry"
+--- @include "inbox_key"
 --- @include "member_lock_ms"
 --- @include "pending_value"
 --- @include "push_waiting"
@@ -154,7 +155,7 @@ for i = 1, n do
         local token = activate(job_key, "string", msg, priority, now)
         redis.call("ZADD", KEYS[9], clock + member_lock_ms(member), job_id)
         emit(KEYS[6], max_len, "active", job_id, "prev", "waiting")
-        redis.call("RPUSH", KEYS[7] .. ":" .. member, inbox_entry(job_id, token, 0, msg))
+        redis.call("RPUSH", inbox_key(KEYS[7], member), inbox_entry(job_id, token, 0, msg))
       else
         push_waiting(KEYS[1], KEYS[2], KEYS[5], job_id, priority, ARGV[base + 5] == "1")
         handoff = false

@@ -19,24 +19,18 @@
 --- @include "dedup_key_of"
 --- @include "emit"
 --- @include "finish_score"
---- @include "parse_pending"
+--- @include "read_record"
 --- @include "release_dedup"
 --- @include "unlist_waiting"
 
 local job_key = KEYS[1]
 local job_id = ARGV[1]
-local kind = redis.call("TYPE", job_key)["ok"]
-local state, prio
+local kind, state, prio, msg = read_record(job_key)
 if kind == "string" then
-  local letter, p, msg = parse_pending(redis.call("GET", job_key))
-  state, prio = (letter == "d") and "delayed" or "waiting", p
   redis.call("DEL", job_key)
   redis.call("HSET", job_key, "msg", msg, "state", state, "attempts_made", 0)
   if prio > 0 then redis.call("HSET", job_key, "priority", prio) end
-elseif kind == "hash" then
-  local fields = redis.call("HMGET", job_key, "state", "priority")
-  state, prio = fields[1], tonumber(fields[2]) or 0
-else
+elseif kind ~= "hash" then
   return NO_SUCH_JOB
 end
 if state == "completed" or state == "failed" then
@@ -54,6 +48,6 @@ end
 redis.call("HSET", job_key, "state", "failed", "finished_on", ARGV[3], "failed_reason", ARGV[2],
            "cancelled", ARGV[2])
 redis.call("ZADD", KEYS[5], finish_score(), job_id)  -- finished sets are scored on Redis's clock
-release_dedup(dedup_key_of(redis.call("HGET", job_key, "msg"), ARGV[5]), job_id)
+release_dedup(dedup_key_of(msg, ARGV[5]), job_id)
 emit(KEYS[6], ARGV[4], "failed", job_id, "reason", ARGV[2], "prev", state)
 return DONE

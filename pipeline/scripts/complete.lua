@@ -28,20 +28,18 @@
   Events: "completed" (result, prev = active); "waiting" per promoted delayed
   job and "active" per taken job; "failed" per unreadable record met (see
   includes/fail_unreadable.lua).
+
+  Steps: check the lock, finish the job (record_metric, release_dedup,
+  trim_finished), then take_next (promote_due, take_waiting, or register idle).
 ]]
 --- @include "codes"
---- @include "activate"
+--- @include "keys"
 --- @include "emit"
---- @include "fail_unreadable"
---- @include "pop_waiting"
---- @include "promote_due"
 --- @include "queue_base"
---- @include "read_job"
 --- @include "record_metric"
---- @include "register_idle"
 --- @include "release_dedup"
+--- @include "take_next"
 --- @include "trim_finished"
---- @include "unreadable_reason"
 
 -- Redis's clock, read once per call: the finish score and the next jobs' locks share it.
 local time = nil
@@ -52,42 +50,6 @@ end
 local function finish_at()
   time = time or redis.call("TIME")
   return tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000  -- as finish_score()
-end
-
--- -> the jobs taken, and whether the worker went idle (registered for handoffs).
-local function take_next(count, now)
-  local out = {}
-  if count <= 0 then return out, 0 end
-  local meta = redis.call("HMGET", KEYS[8], "paused", "limiter_max", "aging_ms")
-  if meta[1] == "1" or meta[2] or meta[3] then return out, 0 end
-  local prefix = string.sub(KEYS[1], 1, #KEYS[1] - #ARGV[1])
-  local clock = clock_ms()  -- due times and locks count on Redis's clock
-  promote_due(KEYS[7], KEYS[5], KEYS[6], KEYS[9], KEYS[4], ARGV[6], prefix, clock)
-  local lock_until = clock + tonumber(ARGV[10])
-  for _ = 1, count do
-    local job_id = pop_waiting(KEYS[5], KEYS[6])
-    if not job_id then
-      if #out == 0 and tonumber(ARGV[12]) > 0 then
-        register_idle(KEYS[10], ARGV[11], tonumber(ARGV[12]))
-        return out, 1
-      end
-      break
-    end
-    local job_key = prefix .. job_id
-    local kind, msg, prio = read_job(job_key)
-    if msg then
-      local token, attempts = activate(job_key, kind, msg, prio, now)
-      redis.call("ZADD", KEYS[2], lock_until, job_id)
-      emit(KEYS[4], ARGV[6], "active", job_id, "prev", "waiting")
-      out[#out + 1] = job_id
-      out[#out + 1] = msg
-      out[#out + 1] = attempts
-      out[#out + 1] = tostring(token)
-    elseif kind ~= "none" then
-      fail_unreadable(job_key, job_id, kind, unreadable_reason(kind), KEYS[11], KEYS[4], ARGV[6], now)
-    end
-  end
-  return out, 0
 end
 
 local job_key = KEYS[1]
@@ -101,21 +63,25 @@ if state[3] then
   return {CANCEL_PENDING, {}, 0}
 end
 local base = queue_base(job_key, job_id)
+local q = {
+  active = KEYS[2], events = KEYS[4], wait = KEYS[5], prio = KEYS[6], delayed = KEYS[7], meta = KEYS[8],
+  seq = KEYS[9], idle = KEYS[10], failed = KEYS[11], max_len = ARGV[6], prefix = base .. KEY_JOB,
+}
 redis.call("ZREM", KEYS[2], job_id)
-if ARGV[8] ~= "" then release_dedup(base .. "dedup:" .. ARGV[8], job_id) end
-record_metric(base .. "metrics:", "completed", ARGV[7], now, now - (tonumber(state[4]) or now))
+if ARGV[8] ~= "" then release_dedup(base .. KEY_DEDUP .. ARGV[8], job_id) end
+record_metric(base .. KEY_METRICS, "completed", ARGV[7], now, now - (tonumber(state[4]) or now))
 emit(KEYS[4], ARGV[6], "completed", job_id, "result", ARGV[4], "prev", "active")
 local keep = tonumber(ARGV[5])
 if keep == 0 then
-  redis.call("DEL", job_key, base .. "logs:" .. job_id)
-  local taken, registered = take_next(tonumber(ARGV[9]), now)
-  return {DONE, taken, registered}
+  redis.call("DEL", job_key, base .. KEY_LOGS .. job_id)
+else
+  redis.call("HSET", job_key, "state", "completed", "finished_on", now, "result", ARGV[4],
+             "attempts_made", (tonumber(state[5]) or 0) + 1)
+  redis.call("ZADD", KEYS[3], finish_at(), job_id)
+  if keep > 0 then
+    trim_finished(KEYS[3], keep, q.prefix, base .. KEY_LOGS)
+  end
 end
-redis.call("HSET", job_key, "state", "completed", "finished_on", now, "result", ARGV[4],
-           "attempts_made", (tonumber(state[5]) or 0) + 1)
-redis.call("ZADD", KEYS[3], finish_at(), job_id)
-if keep > 0 then
-  trim_finished(KEYS[3], keep, base .. "j:", base .. "logs:")
-end
-local taken, registered = take_next(tonumber(ARGV[9]), now)
+local taken, registered = take_next(q, tonumber(ARGV[9]), now, tonumber(ARGV[10]), ARGV[11],
+                                    tonumber(ARGV[12]), clock_ms)
 return {DONE, taken, registered}

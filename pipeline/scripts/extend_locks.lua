@@ -23,6 +23,7 @@
   meanwhile is none of these.
   Events: "active" (prev = waiting, retaken = 1) per job taken back.
 ]]
+--- @include "keys"
 --- @include "emit"
 --- @include "note_activity"
 --- @include "redis_ms"
@@ -41,7 +42,7 @@ for i = 5, #ARGV, 2 do
   if ours and fields[1] == "waiting" and fields[4] == token then
     redis.call("LREM", KEYS[2], 0, job_id)
     redis.call("ZREM", KEYS[3], job_id)
-    redis.call("ZREM", KEYS[3] .. ":age", job_id)
+    redis.call("ZREM", KEYS[3] .. KEY_PRIORITY_AGE, job_id)
     redis.call("ZREM", KEYS[4], job_id)
     redis.call("HSET", job_key, "state", "active")
     redis.call("HDEL", job_key, "reclaimed")

@@ -43,135 +43,71 @@
   consumer that took nothing from a queue that is not paused, rate limited or
   aging, with nothing left waiting, registers so that add hands it the next job
   directly; otherwise it leaves the idle set.
+
+  Steps, each an include of its own: promote_due, reap_idle, release_parked,
+  age_prioritized, take_handed (the inbox), take_waiting (within the limit),
+  next_due, idle_or_leave.
 ]]
---- @include "activate"
 --- @include "age_prioritized"
 --- @include "emit"
---- @include "fail_unreadable"
---- @include "parse_inbox_entry"
---- @include "pop_waiting"
+--- @include "idle_or_leave"
+--- @include "next_due"
 --- @include "promote_due"
---- @include "push_waiting"
---- @include "read_job"
 --- @include "reap_idle"
---- @include "record_priority"
 --- @include "redis_ms"
---- @include "register_idle"
---- @include "take_inbox"
---- @include "unreadable_reason"
---- @include "window_record"
+--- @include "release_parked"
+--- @include "take_handed"
+--- @include "take_waiting"
 --- @include "window_room"
 
 local now = tonumber(ARGV[1])
 local count = tonumber(ARGV[2])
 -- Due times, locks, the limiter and aging count on Redis's clock (see includes/redis_ms.lua).
 local clock = redis_ms()
-local lock_until = clock + tonumber(ARGV[3])
-local prefix = ARGV[4]
 local max_len = ARGV[5]
+local member = ARGV[7]
+local q = {
+  wait = KEYS[1], prio = KEYS[2], active = KEYS[4], seq = KEYS[6], events = KEYS[7], max_len = max_len,
+  prefix = ARGV[4], limited = KEYS[8], idle = KEYS[10], handed = KEYS[11], failed = KEYS[12],
+}
 local wake_at = nil
 local function wake_by(t)
   if t and (wake_at == nil or t < wake_at) then wake_at = t end
 end
 
-promote_due(KEYS[3], KEYS[1], KEYS[2], KEYS[6], KEYS[7], max_len, prefix, clock)
-reap_idle({
-  active = KEYS[4], wait = KEYS[1], prio = KEYS[2], seq = KEYS[6], events = KEYS[7], max_len = max_len,
-  prefix = prefix, idle = KEYS[10], handed = KEYS[11],
-}, clock)
-
-local released = redis.call("ZRANGEBYSCORE", KEYS[8], "-inf", clock, "LIMIT", 0, 1000)
-for _, job_id in ipairs(released) do
-  redis.call("ZREM", KEYS[8], job_id)
-  push_waiting(KEYS[1], KEYS[2], KEYS[6], job_id, record_priority(prefix .. job_id), true)
-end
+promote_due(KEYS[3], KEYS[1], KEYS[2], KEYS[6], KEYS[7], max_len, q.prefix, clock)
+reap_idle(q, clock)
+release_parked(KEYS[8], q, clock)
 
 local meta = redis.call("HMGET", KEYS[5], "paused", "limiter_max", "limiter_duration", "limiter_group",
                         "aging_ms")
-local limit_max, limit_duration, group_field = tonumber(meta[2]), tonumber(meta[3]), meta[4]
-local limited = limit_max ~= nil and limit_duration ~= nil
-local limit_now = clock
-if tonumber(meta[5]) then
-  age_prioritized(KEYS[2], tonumber(meta[5]), limit_now)
+local paused, aging = meta[1] == "1", meta[5]
+local limit = nil
+if tonumber(meta[2]) ~= nil and tonumber(meta[3]) ~= nil then
+  limit = {max = tonumber(meta[2]), duration = tonumber(meta[3]), now = clock, window = KEYS[9],
+           group = meta[4] or nil, group_prefix = ARGV[6]}
 end
-if limited and not group_field then
-  local room, free_at = window_room(KEYS[9], limit_max, limit_duration, limit_now)
+if tonumber(aging) then
+  age_prioritized(KEYS[2], tonumber(aging), clock)
+end
+if limit and not limit.group then
+  local room, free_at = window_room(KEYS[9], limit.max, limit.duration, clock)
   if room < count then count = room end
   wake_by(free_at)
 end
 
 local out = {}
-local taken = 0
-local scanned = 0
-redis.call("ZREM", KEYS[11], ARGV[7])
-for _, entry in ipairs(take_inbox(KEYS[10], ARGV[7])) do
-  local job_id, token, attempts, msg = parse_inbox_entry(entry)
-  if job_id then
-    out[#out + 1], out[#out + 2], out[#out + 3], out[#out + 4] = job_id, msg, attempts, token
-    taken = taken + 1
-  end
-end
-local from_inbox = taken
-if meta[1] ~= "1" then
-  while taken < count and scanned < count + 100 do
-    local job_id = pop_waiting(KEYS[1], KEYS[2])
-    if not job_id then break end
-    scanned = scanned + 1
-    local job_key = prefix .. job_id
-    local kind, raw_msg, pending_prio = read_job(job_key)
-    if not raw_msg and kind ~= "none" then
-      fail_unreadable(job_key, job_id, kind, unreadable_reason(kind), KEYS[12], KEYS[7], max_len, now)
-    end
-    local window = nil
-    if raw_msg and limited and group_field then
-      local ok, decoded = pcall(cjson.decode, raw_msg)
-      local group = ""
-      if ok and type(decoded["kwargs"]) == "table" and decoded["kwargs"][group_field] ~= nil then
-        group = tostring(decoded["kwargs"][group_field])
-      end
-      window = ARGV[6] .. group
-      local room, free_at = window_room(window, limit_max, limit_duration, limit_now)
-      if room <= 0 then
-        redis.call("ZADD", KEYS[8], free_at, job_id)
-        wake_by(free_at)
-        raw_msg = nil
-      end
-    end
-    if raw_msg then
-      local token, attempts = activate(job_key, kind, raw_msg, pending_prio, now)
-      redis.call("ZADD", KEYS[4], lock_until, job_id)
-      if limited then
-        window_record(window or KEYS[9], limit_duration, limit_now, job_id .. ":" .. token)
-      end
-      if limited then
-        -- the start time the limiter counted (Redis's clock), for anyone auditing the limit
-        emit(KEYS[7], max_len, "active", job_id, "prev", "waiting", "at", limit_now)
-      else
-        emit(KEYS[7], max_len, "active", job_id, "prev", "waiting")
-      end
-      out[#out + 1] = job_id
-      out[#out + 1] = raw_msg
-      out[#out + 1] = attempts
-      out[#out + 1] = tostring(token)
-      taken = taken + 1
-    end
-  end
-  if taken > from_inbox and redis.call("EXISTS", KEYS[1], KEYS[2]) == 0 then
+local handed = take_handed(KEYS[10], KEYS[11], member, out)
+if not paused then
+  local taken, _, parked_until = take_waiting(q, count - handed, count + 100, clock + tonumber(ARGV[3]),
+                                              now, out, limit)
+  wake_by(parked_until)
+  if taken > 0 and redis.call("EXISTS", KEYS[1], KEYS[2]) == 0 then
     emit(KEYS[7], max_len, "drained", "")
   end
 end
 
-local next_due = redis.call("ZRANGE", KEYS[3], 0, 0, "WITHSCORES")
-wake_by(tonumber(next_due[2]))
-local next_limited = redis.call("ZRANGE", KEYS[8], 0, 0, "WITHSCORES")
-wake_by(tonumber(next_limited[2]))
-local registered = 0
-local ttl = tonumber(ARGV[8])
-if ttl > 0 and taken == 0 and meta[1] ~= "1" and not limited and not meta[5]
-   and redis.call("EXISTS", KEYS[1], KEYS[2]) == 0 then
-  register_idle(KEYS[10], ARGV[7], ttl)
-  registered = 1
-else
-  redis.call("ZREM", KEYS[10], ARGV[7])
-end
-return {out, wake_at and tostring(wake_at - clock) or "", limited and 1 or 0, registered}
+wake_by(next_due(KEYS[3], KEYS[8]))
+local free = #out == 0 and not paused and not limit and not aging
+local registered = idle_or_leave(KEYS[10], member, tonumber(ARGV[8]), free, KEYS[1], KEYS[2])
+return {out, wake_at and tostring(wake_at - clock) or "", limit and 1 or 0, registered}

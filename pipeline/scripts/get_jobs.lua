@@ -10,26 +10,22 @@
   a string not in the pending format (its text as msg, state waiting) or a
   key of another Redis type (state failed: a worker that meets it fails it).
 ]]
---- @include "parse_pending"
+--- @include "read_record"
+--- @include "unreadable_reason"
 
 local out = {}
 for i = 1, #KEYS do
-  local job_key = KEYS[i]
-  local kind = redis.call("TYPE", job_key)["ok"]
+  local kind, state, prio, msg, stored = read_record(KEYS[i], true)
   if kind == "string" then
-    local value = redis.call("GET", job_key)
-    local letter, prio, msg = parse_pending(value)
-    local state = (letter == "d") and "delayed" or "waiting"
     if msg then
       out[#out + 1] = {"msg", msg, "state", state, "priority", tostring(prio)}
     else
-      out[#out + 1] = {"msg", value, "state", "waiting",
-                       "unreadable", "unreadable job record: not in the pending job format"}
+      out[#out + 1] = {"msg", stored, "state", state, "unreadable", unreadable_reason(kind)}
     end
   elseif kind == "hash" then
-    out[#out + 1] = redis.call("HGETALL", job_key)
+    out[#out + 1] = stored
   elseif kind ~= "none" then
-    local reason = "unreadable job record: a Redis " .. kind .. ", not a job"
+    local reason = unreadable_reason(kind)
     out[#out + 1] = {"msg", "", "state", "failed", "failed_reason", reason, "unreadable", reason}
   else
     out[#out + 1] = {}

@@ -13,21 +13,21 @@
 ]]
 --- @include "emit"
 --- @include "push_waiting"
---- @include "record_priority"
+--- @include "read_record"
 --- @include "wake"
 
 local ids = redis.call("ZRANGE", KEYS[1], 0, tonumber(ARGV[1]) - 1)
 for _, job_id in ipairs(ids) do
   local job_key = ARGV[2] .. job_id
   redis.call("ZREM", KEYS[1], job_id)
-  local kind = redis.call("TYPE", job_key)["ok"]
+  local kind, _, prio = read_record(job_key)
   if kind == "string" then
     redis.call("SETRANGE", job_key, 0, "w")
   elseif kind == "hash" then
     redis.call("HSET", job_key, "state", "waiting")
   end
   if kind ~= "none" then
-    push_waiting(KEYS[2], KEYS[3], KEYS[4], job_id, record_priority(job_key), false)
+    push_waiting(KEYS[2], KEYS[3], KEYS[4], job_id, prio, false)
     emit(KEYS[6], ARGV[3], "waiting", job_id, "prev", "delayed")
   end
 end

@@ -14,22 +14,14 @@
 --- @include "codes"
 --- @include "dedup_key_of"
 --- @include "emit"
---- @include "parse_pending"
+--- @include "read_record"
 --- @include "release_dedup"
 --- @include "unlist_waiting"
 
 local job_key = KEYS[1]
 local job_id = ARGV[1]
-local kind = redis.call("TYPE", job_key)["ok"]
-local state, prio, msg
-if kind == "string" then
-  local letter, p, m = parse_pending(redis.call("GET", job_key))
-  state = (letter == "d") and "delayed" or "waiting"
-  prio, msg = p, m
-elseif kind == "hash" then
-  local fields = redis.call("HMGET", job_key, "state", "priority", "msg")
-  state, prio, msg = fields[1], tonumber(fields[2]) or 0, fields[3]
-else
+local kind, state, prio, msg = read_record(job_key)
+if kind ~= "string" and kind ~= "hash" then
   return NO_SUCH_JOB
 end
 if state == "active" then

@@ -13,7 +13,7 @@
 --- @include "codes"
 --- @include "emit"
 --- @include "push_waiting"
---- @include "record_priority"
+--- @include "read_record"
 --- @include "redis_ms"
 --- @include "wake"
 
@@ -30,12 +30,13 @@ if delay > 0 then
   emit(KEYS[7], ARGV[3], "delayed", job_id, "delay", due)
 else
   redis.call("ZREM", KEYS[2], job_id)
-  if redis.call("TYPE", job_key)["ok"] == "string" then
+  local kind, _, prio = read_record(job_key)
+  if kind == "string" then
     redis.call("SETRANGE", job_key, 0, "w")
   else
     redis.call("HSET", job_key, "state", "waiting")
   end
-  push_waiting(KEYS[3], KEYS[4], KEYS[5], job_id, record_priority(job_key), false)
+  push_waiting(KEYS[3], KEYS[4], KEYS[5], job_id, prio, false)
   emit(KEYS[7], ARGV[3], "waiting", job_id, "prev", "delayed")
 end
 wake(KEYS[6])

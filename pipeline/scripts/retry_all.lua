@@ -13,14 +13,15 @@
 ]]
 --- @include "emit"
 --- @include "push_waiting"
+--- @include "read_record"
 --- @include "wake"
 
 local ids = redis.call("ZRANGE", KEYS[1], 0, tonumber(ARGV[1]) - 1)
 for _, job_id in ipairs(ids) do
   local job_key = ARGV[2] .. job_id
   redis.call("ZREM", KEYS[1], job_id)
-  if redis.call("TYPE", job_key)["ok"] == "hash" then
-    local priority = tonumber(redis.call("HGET", job_key, "priority")) or 0
+  local kind, _, priority = read_record(job_key)
+  if kind == "hash" then
     redis.call("HSET", job_key, "state", "waiting")
     redis.call("HDEL", job_key, "finished_on", "processed_on", "failed_reason", "stacktrace", "cancelled")
     push_waiting(KEYS[2], KEYS[3], KEYS[5], job_id, priority, false)

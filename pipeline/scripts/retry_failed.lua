@@ -13,21 +13,20 @@
 --- @include "codes"
 --- @include "emit"
 --- @include "push_waiting"
+--- @include "read_record"
 --- @include "wake"
 
 local job_key = KEYS[1]
-if redis.call("TYPE", job_key)["ok"] ~= "hash" then
-  if redis.call("EXISTS", job_key) == 0 then return NO_SUCH_JOB end
-  return WRONG_STATE
-end
-local fields = redis.call("HMGET", job_key, "state", "priority")
-if fields[1] ~= "failed" then
+local kind, state, priority = read_record(job_key)
+if kind == "none" then
+  return NO_SUCH_JOB
+elseif kind ~= "hash" or state ~= "failed" then
   return WRONG_STATE
 end
 redis.call("ZREM", KEYS[2], ARGV[1])
 redis.call("HSET", job_key, "state", "waiting")
 redis.call("HDEL", job_key, "finished_on", "processed_on", "failed_reason", "stacktrace", "cancelled")
-push_waiting(KEYS[3], KEYS[4], KEYS[6], ARGV[1], tonumber(fields[2]) or 0, false)
+push_waiting(KEYS[3], KEYS[4], KEYS[6], ARGV[1], priority, false)
 emit(KEYS[7], ARGV[2], "waiting", ARGV[1], "prev", "failed")
 wake(KEYS[5])
 return DONE

@@ -6,6 +6,7 @@ exactly one state at every instant, even when a process dies mid-way.
 
 It is split by role, one module each:
 
+- ``base``: what every role shares (the queue's client, scripts, keys and clock);
 - ``codec``: the records a call sends and the decoding of script replies;
 - ``script_keys``: the KEYS of every script, written once, in its header's order;
 - ``producer``: adding jobs;
@@ -15,7 +16,8 @@ It is split by role, one module each:
   promote, obliterate, pause, rate limits);
 - ``reads``: records, listings, counts, logs, the rate limit.
 
-:class:`QueueStore` is all of them on one queue.
+:class:`QueueStore` is all of them on one queue; the job input they store is checked
+and encoded beforehand, in :mod:`pipeline.prepare`.
 """
 
 from __future__ import annotations

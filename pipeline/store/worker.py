@@ -208,5 +208,5 @@ class WorkerStore(StoreBase):
         )
         flat = decoded(out)
         if flat:  # the all-time count Prometheus reads (pipeline_jobs_stalled_total)
-            self.client.hincrby(k.metrics_prefix + "totals", "stalled", len(flat) // 2)
+            self.client.hincrby(k.metric_totals, "stalled", len(flat) // 2)
         return list(zip(flat[::2], flat[1::2], strict=True))

@@ -3,8 +3,9 @@
   waited `aging_ms` at its level moves up one level (never above priority 1),
   keeping its order within the level; at most 1000 moves per call.
 ]]
+--- @include "keys"
 local function age_prioritized(prio_key, aging_ms, now)
-  local age_key = prio_key .. ":age"
+  local age_key = prio_key .. KEY_PRIORITY_AGE
   local due = redis.call("ZRANGEBYSCORE", age_key, "-inf", now - aging_ms, "WITHSCORES", "LIMIT", 0, 1000)
   for i = 1, #due, 2 do
     local job_id, since = due[i], tonumber(due[i + 1])

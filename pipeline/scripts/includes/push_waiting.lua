@@ -8,6 +8,7 @@
     The job's arrival time goes to <prio_key>:age (same slot), which priority
     aging reads (see age_prioritized).
 ]]
+--- @include "keys"
 local function push_waiting(wait_key, prio_key, seq_key, job_id, priority, lifo)
   if priority > 0 then
     local seq = redis.call("INCR", seq_key) % 2147483648
@@ -19,7 +20,7 @@ local function push_waiting(wait_key, prio_key, seq_key, job_id, priority, lifo)
     end
     redis.call("ZADD", prio_key, score, job_id)
     local t = redis.call("TIME")
-    redis.call("ZADD", prio_key .. ":age", tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), job_id)
+    redis.call("ZADD", prio_key .. KEY_PRIORITY_AGE, tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), job_id)
   elseif lifo then
     redis.call("RPUSH", wait_key, job_id)
   else

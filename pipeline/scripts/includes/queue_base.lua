@@ -4,6 +4,7 @@
   from it (logs, metrics, deduplication: all in the same slot), which keeps
   their argument lists, and so each call, short.
 ]]
+--- @include "keys"
 local function queue_base(job_key, job_id)
-  return string.sub(job_key, 1, #job_key - #job_id - 2)
+  return string.sub(job_key, 1, #job_key - #job_id - #KEY_JOB)
 end
