@@ -38,7 +38,8 @@ import dramatiq
 from redis.crc import key_slot
 
 from pipeline import actor
-from pipeline.broker import PipelineBroker, default_middleware
+from pipeline.broker import PipelineBroker
+from pipeline.composition import default_middleware
 from pipeline.devcluster import LocalCluster
 from pipeline.keys import QueueKeys
 from pipeline.queue import Queue

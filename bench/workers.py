@@ -29,7 +29,8 @@ import redis.connection
 from dramatiq.brokers.redis import RedisBroker
 
 from pipeline import actor as pipeline_actor
-from pipeline.broker import PipelineBroker, default_middleware
+from pipeline.broker import PipelineBroker
+from pipeline.composition import default_middleware
 from pipeline.settings import Settings
 
 Side = Literal["ours", "plain"]

@@ -20,8 +20,8 @@ from dramatiq import Worker
 from dramatiq.rate_limits.backends import StubBackend as StubRateLimiterBackend
 from dramatiq.results.backends import RedisBackend, StubBackend
 
-from pipeline import broker as pipeline_broker
 from pipeline.broker import PipelineBroker
+from pipeline.composition import set_broker
 from pipeline.embedded import EmbeddedRedis
 
 # Tests whose work grows with the machine's speed rather than with a deadline: Dramatiq's
@@ -75,7 +75,7 @@ def _broker(redis_url: str) -> Iterator[PipelineBroker]:
     namespace = _namespace()
     broker = PipelineBroker(url=redis_url, namespace=namespace)
     broker.emit_after("process_boot")
-    pipeline_broker.set_broker(broker)
+    set_broker(broker)
     try:
         yield broker
     finally:

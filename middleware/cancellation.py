@@ -25,8 +25,8 @@ from dramatiq.middleware import Middleware, SkipMessage
 from dramatiq.threading import raise_thread_exception
 
 from pipeline.connection import REDIS_ERRORS, UNAVAILABLE_ERRORS
-from pipeline.consumer import JobMessage
 from pipeline.errors import UnrecoverableError
+from pipeline.job_message import JobMessage
 from pipeline.ports import JobBroker
 
 POLL_S = 0.2
@@ -75,9 +75,8 @@ class Cancellation(Middleware):
             if reason is not None:
                 # As Dramatiq's AgeLimit does: Dramatiq lets only SkipMessage out of a hook;
                 # a failed, skipped message is nacked, which fails the job with the reason.
-                message.failure_reason = reason
                 self.logger.info("Job %r was cancelled before it started.", message.job_id)
-                message.fail()
+                message.fail(reason)
                 raise SkipMessage()
 
     def after_process_message(
@@ -138,6 +137,6 @@ class Cancellation(Middleware):
                         if self._running.get(entry.message.job_id) is not entry:
                             continue  # it finished meanwhile
                         entry.interrupted = True
-                        entry.message.failure_reason = reason.decode()
+                        entry.message.cancelled(reason.decode())
                         self.logger.warning("Interrupting cancelled job %r.", entry.message.job_id)
                         raise_thread_exception(entry.thread_id, JobInterrupted)

@@ -7,8 +7,8 @@ from typing import Any, cast
 import dramatiq
 from dramatiq.middleware import Middleware
 
-from pipeline.consumer import JobMessage
 from pipeline.context import set_current_job
+from pipeline.job_message import JobMessage
 from pipeline.ports import JobBroker
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import dramatiq
 from dramatiq.middleware import Middleware
 
-from pipeline.consumer import JobMessage
+from pipeline.job_message import JobMessage
 
 
 class JobResults(Middleware):
@@ -24,4 +24,4 @@ class JobResults(Middleware):
         self, broker: dramatiq.Broker, message: Any, *, result: Any = None, exception: Any = None
     ) -> None:
         if exception is None and isinstance(message, JobMessage):
-            message.job_result = result
+            message.complete(result)

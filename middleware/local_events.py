@@ -7,8 +7,8 @@ from typing import Any, cast
 import dramatiq
 from dramatiq.middleware import Middleware
 
-from pipeline.consumer import JobMessage
 from pipeline.errors import PipelineError
+from pipeline.job_message import JobMessage
 from pipeline.listeners import dispatch, has_listeners
 from pipeline.ports import JobBroker
 
@@ -30,9 +30,9 @@ class LocalEvents(Middleware):
         if not isinstance(message, JobMessage):
             return
         if message.outcome == "completed" and self._wanted(broker, message, "completed"):
-            dispatch(message.queue_name, "completed", self._job(broker, message), message.job_result)
+            dispatch(message.queue_name, "completed", self._job(broker, message), message.result)
         elif message.outcome == "failed" and self._wanted(broker, message, "failed"):
-            error = message._exception or PipelineError(message.failure_reason or "failed")
+            error = message._exception or PipelineError(message.recorded_reason or "failed")
             dispatch(message.queue_name, "failed", self._job(broker, message), error)
 
     @staticmethod

@@ -17,6 +17,7 @@ class MetricsExporter(Middleware):
     def forks(self) -> list[Callable[[], int]]:
         if not app.get_settings().metrics_port:
             return []
+        # Deferred: only a worker asked to serve metrics pays for loading prometheus_client.
         from pipeline.prometheus import serve_worker_metrics
 
         return [serve_worker_metrics]

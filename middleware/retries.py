@@ -12,8 +12,8 @@ from dramatiq.errors import Retry
 from dramatiq.logging import get_logger
 from dramatiq.middleware import Middleware
 
-from pipeline.consumer import JobMessage
 from pipeline.errors import UnrecoverableError
+from pipeline.job_message import JobMessage
 from pipeline.options import backoff_delay
 
 #: Dramatiq's defaults, kept for actors that use Dramatiq's options.
@@ -98,8 +98,7 @@ class Retries(Middleware):
             again = attempts is None or retries_so_far + 1 < int(attempts)
         if not again:
             self.logger.warning("Job %r used its last attempt.", message.job_id)
-            message.retries_exhausted = True
-            message.fail()
+            message.fail(exhausted=True)
             target = option("on_retry_exhausted")
             if target:
                 broker.get_actor(target).send(
@@ -115,5 +114,5 @@ class Retries(Middleware):
             min_backoff = option("min_backoff", DEFAULT_MIN_BACKOFF)
             max_backoff = min(option("max_backoff", DEFAULT_MAX_BACKOFF), DEFAULT_MAX_BACKOFF)
             _, delay = compute_backoff(retries_so_far, factor=min_backoff, max_backoff=max_backoff)
-        message.retry_delay = int(delay)
+        message.retry_in(int(delay))
         self.logger.info("Retrying job %r in %d ms.", message.job_id, delay)

@@ -7,6 +7,7 @@ from typing import Any, TypeVar, cast, overload
 
 import dramatiq
 
+from pipeline.composition import get_broker
 from pipeline.options import ACTOR_JOB_OPTIONS, validate_name, validate_options, validate_queue_name
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -34,8 +35,6 @@ def actor(fn: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
     """
 
     def decorator(func: Callable[..., Any]) -> dramatiq.Actor[Any, Any]:
-        from pipeline.broker import get_broker
-
         options = dict(kwargs)
         queue_name = validate_queue_name(options.pop("queue_name", "default"))
         actor_name = options.pop("actor_name", None) or func.__name__

@@ -11,7 +11,8 @@ import sys
 from collections.abc import Callable
 from typing import TypeVar
 
-from pipeline.broker import PipelineBroker, get_broker
+from pipeline.broker import PipelineBroker
+from pipeline.composition import get_broker
 from pipeline.connection import ping
 from pipeline.errors import PipelineError
 

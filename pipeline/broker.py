@@ -11,39 +11,21 @@ from __future__ import annotations
 import collections
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import dramatiq
 import redis
 from dramatiq.brokers.redis import RedisBroker
-from dramatiq.errors import ActorNotFound
+from dramatiq.errors import ActorNotFound, QueueJoinTimeout
 from dramatiq.message import Message
-from dramatiq.middleware import (
-    AgeLimit,
-    Callbacks,
-    Middleware,
-    MiddlewareError,
-    Pipelines,
-    ShutdownNotifications,
-    SkipMessage,
-    TimeLimit,
-)
+from dramatiq.middleware import Middleware, MiddlewareError, SkipMessage, TimeLimit
 
-from middleware.cancellation import Cancellation
-from middleware.current_job import CurrentJob
-from middleware.job_results import JobResults
-from middleware.local_events import LocalEvents
-from middleware.metrics_exporter import MetricsExporter
-from middleware.rate_limit import RateLimit
-from middleware.retries import Retries
-from middleware.stall_detection import StallDetection
-from middleware.worker_registry import WorkerRegistry
 from pipeline import app, keys
-from pipeline.connection import address_of
+from pipeline.connection import address_of, make_client, redis_address
 from pipeline.consumer import JobConsumer
 from pipeline.errors import ConfigurationError, PipelineError
 from pipeline.local_pause import LOCALLY_PAUSED
-from pipeline.ports import JobBroker
 from pipeline.prepare import prepare_message
 from pipeline.queue import Queue
 from pipeline.reconnect import ConnectionWatch
@@ -54,42 +36,17 @@ from pipeline.store import QueueStore
 BROKER_ACTOR_OPTIONS = {"job_name", "catch_all", "remove_on_complete", "remove_on_fail", "stacktrace_limit"}
 
 
-def default_middleware() -> list[Middleware]:
-    """The middleware stack, in order.
+#: Builds the stack of a broker given no ``middleware=``: the composition root's
+#: (``pipeline.composition``), which this module never imports, so no middleware can
+#: import the broker back.
+_default_middleware: Callable[[], list[Middleware]] | None = None
 
-    Dramatiq's defaults come first, in Dramatiq's order, so its semantics hold
-    (age limits, time limits, shutdown notices, callbacks, pipelines).  Our
-    Retries replaces Dramatiq's: same options, plus Bull's attempts/backoff, and
-    it reschedules through the job store instead of enqueueing a copy.
-    JobResults hands return values to the consumer, which stores them on the job
-    record with the completion (Bull's return value); Dramatiq's ``Results`` is
-    not in the stack, as in Dramatiq: add ``Results(backend=...)`` for
-    ``message.get_result()`` (``pipeline.results.JobResultBackend`` reads the
-    job records, any Dramatiq backend works too).  CurrentJob follows, so the
-    job is bound before LocalEvents fires ``active`` listeners with it.
-    RateLimit only publishes actor-declared
-    limiters at boot (the fetch script enforces them).  Cancellation, StallDetection and
-    WorkerRegistry each run a small thread per worker process (cancel requests,
-    lock renewal and stall sweeps, heartbeats); WorkerRegistry also checks at
-    boot that Redis answers, so a bad address fails with one readable error.
-    MetricsExporter only adds a fork process serving Prometheus metrics when asked.
-    """
-    return [
-        AgeLimit(),
-        TimeLimit(interval=100),
-        ShutdownNotifications(),
-        Callbacks(),
-        Pipelines(),
-        Retries(),
-        JobResults(),
-        CurrentJob(),
-        LocalEvents(),
-        RateLimit(),
-        Cancellation(),
-        StallDetection(),
-        WorkerRegistry(),
-        MetricsExporter(),
-    ]
+
+def install_default_middleware(factory: Callable[[], list[Middleware]]) -> None:
+    """Give every ``PipelineBroker`` built from now on without ``middleware=`` the stack
+    ``factory`` builds (the composition root calls this once, as it is imported)."""
+    global _default_middleware
+    _default_middleware = factory
 
 
 class PipelineBroker(RedisBroker):
@@ -128,13 +85,15 @@ class PipelineBroker(RedisBroker):
         elif client is None and settings is None:
             client = app.get_client()
         if client is None:
-            from pipeline.connection import make_client
-
             client = make_client(self.settings)
+        if middleware is None:
+            if _default_middleware is None:
+                raise ConfigurationError("no middleware given and no default stack installed")
+            middleware = _default_middleware()
         super().__init__(  # type: ignore[no-untyped-call]
             client=client,
             namespace=keys.dramatiq_namespace(self.settings.namespace),
-            middleware=default_middleware() if middleware is None else middleware,
+            middleware=middleware,
         )
         self.actor_options |= BROKER_ACTOR_OPTIONS
         self._lock = threading.Lock()
@@ -376,8 +335,6 @@ class PipelineBroker(RedisBroker):
         raises the exception of a job of this queue that a worker of this process failed
         since the queue was last flushed (an exception of the same type and arguments).
         """
-        from dramatiq.errors import QueueJoinTimeout
-
         deadline = None if timeout is None else time.monotonic() + timeout / 1000
         queue = self.queue(queue_name)
         while sum(queue.get_job_counts("waiting", "delayed", "active").values()):
@@ -416,37 +373,9 @@ class DeadLetter(NamedTuple):
 
 def _client(url: str | None, parameters: dict[str, Any]) -> redis.Redis:
     """A client built as ``RedisBroker`` builds one: from the URL, else from the parameters."""
-    from pipeline.connection import redis_address
-
     if url:
         client = redis.Redis(connection_pool=redis.ConnectionPool.from_url(url), **parameters)
         client.pipeline_address = redis_address(url)  # type: ignore[attr-defined]
     else:
         client = redis.Redis(**parameters)
     return client
-
-
-_broker: PipelineBroker | None = None
-_broker_lock = threading.Lock()
-
-
-def get_broker() -> PipelineBroker:
-    """The process's broker, built on first use and installed as Dramatiq's global broker."""
-    global _broker
-    with _broker_lock:
-        if _broker is None:
-            _broker = PipelineBroker()
-            dramatiq.set_broker(_broker)
-        return _broker
-
-
-def set_broker(broker: PipelineBroker) -> None:
-    global _broker
-    with _broker_lock:
-        _broker = broker
-        dramatiq.set_broker(broker)
-
-
-def _implements_job_broker(broker: PipelineBroker) -> JobBroker:
-    """Never called: mypy checks here that ``PipelineBroker`` is the protocol the middleware use."""
-    return broker

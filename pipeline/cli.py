@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import click
 import redis
 
-from pipeline import app, plugins
+from pipeline import app, cli_alerts, cli_dev, cli_ops, cli_run, plugins
 from pipeline.connection import UNAVAILABLE_ERRORS, address_of, reason_of, setting_of
 from pipeline.errors import PipelineError, RedisUnavailableError
 from pipeline.settings import Settings
@@ -89,8 +89,6 @@ def cli(redis_url: str | None, namespace: str | None) -> None:
 
 
 def _register() -> None:
-    from pipeline import cli_alerts, cli_dev, cli_ops, cli_run
-
     for module in (cli_run, cli_ops, cli_alerts, cli_dev):
         for command in module.COMMANDS:
             cli.add_command(command)

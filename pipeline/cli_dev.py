@@ -11,7 +11,7 @@ def devcluster(kind: str) -> None:
     """Start a local Redis Cluster (3 masters, a replica each) or Sentinel set (a master, a replica,
     3 Sentinels) from the installed redis-server, print the settings to export, and keep it until
     Ctrl-C."""
-    from pipeline.devcluster import run
+    from pipeline.devcluster import run  # deferred: only this command pays for loading it
 
     run(kind)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 import subprocess
 import sys
@@ -13,7 +14,10 @@ import click
 
 from pipeline import app
 from pipeline.connection import describe
+from pipeline.connection import ping as ping_redis
 from pipeline.embedded import ensure_redis
+from pipeline.queue import Queue
+from pipeline.scheduler import run_scheduler
 from pipeline.settings import Settings
 
 
@@ -48,7 +52,7 @@ def up(
 ) -> None:
     """Run the whole system: Redis (private and persistent unless REDIS_URL is set), a worker,
     the scheduler and the dashboard. Ctrl-C stops everything."""
-    from pipeline.up import Options, run
+    from pipeline.up import Options, run  # deferred: CLI startup speed
 
     options = Options(
         host=host,
@@ -77,8 +81,7 @@ def up(
 @click.option("--verbose", is_flag=True, help="Show the worker's log.")
 def demo(threads: int, timeout: float, verbose: bool) -> None:
     """Run a worker and a producer that show jobs moving through their states, then clean up."""
-    from pipeline import demo as demo_actors
-    from pipeline.queue import Queue
+    from pipeline import demo as demo_actors  # deferred: importing it declares the demo actors
 
     settings, server = ensure_redis(Settings.from_env())
     if server is not None:
@@ -148,15 +151,15 @@ def demo(threads: int, timeout: float, verbose: bool) -> None:
 )
 def api(host: str, port: int, allow_unauthenticated: bool) -> None:
     """Serve the management API and the dashboard."""
+    # Deferred: the web stack is loaded only by the command that serves it (CLI startup speed).
     import uvicorn
 
     from pipeline.api import create_app
     from pipeline.api.auth import Credentials, refuse_unprotected
-    from pipeline.connection import ping
 
     credentials = Credentials.from_settings(Settings.from_env())
     refuse_unprotected(host, credentials, allow_unauthenticated=allow_unauthenticated)
-    ping(app.get_client())
+    ping_redis(app.get_client())
     if credentials.empty:
         click.echo("No API credentials configured: anyone who reaches this address has the admin role.")
     click.echo(f"Dashboard on http://{host}:{port}/  (API under /queues, docs at /docs)")
@@ -166,10 +169,7 @@ def api(host: str, port: int, allow_unauthenticated: bool) -> None:
 @click.command("hash-password")
 def hash_password() -> None:
     """Print the argon2 hash of a console password (for PIPELINE_API_USERS); reads stdin when piped."""
-    import getpass
-    import sys
-
-    from pipeline.api.auth import hash_password as argon2_hash
+    from pipeline.api.auth import hash_password as argon2_hash  # deferred: CLI startup speed
 
     if sys.stdin.isatty():
         password = getpass.getpass("Password: ")
@@ -183,16 +183,12 @@ def hash_password() -> None:
 @click.command()
 def scheduler() -> None:
     """Fire cron and interval repeats (run one or more; each fire is claimed once)."""
-    from pipeline.scheduler import run_scheduler
-
     run_scheduler()
 
 
 @click.command()
 def ping() -> None:
     """Check that the configured Redis answers (exit 0), for health checks and scripts."""
-    from pipeline.connection import ping as ping_redis
-
     ping_redis(app.get_client())
     click.echo("Redis answers.")
 

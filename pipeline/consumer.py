@@ -18,7 +18,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import redis
 from dramatiq.broker import Consumer, MessageProxy
@@ -32,13 +32,10 @@ from pipeline.codes import Code
 from pipeline.connection import REDIS_ERRORS, UNAVAILABLE_ERRORS, node_pool
 from pipeline.encoding import decode_message
 from pipeline.errors import UnknownJobNameError, UnreadableJobError
-from pipeline.job import Job, JobState
+from pipeline.job_message import JobMessage as JobMessage  # re-exported: it used to live here
 from pipeline.options import DEFAULT_STACKTRACE_LIMIT, keep_count
+from pipeline.ports import ConsumerBroker
 from pipeline.store import Failure, Fetched, QueueStore
-
-if TYPE_CHECKING:
-    from pipeline.broker import PipelineBroker
-    from pipeline.queue import Queue
 
 #: How long a consumer waits for a worker thread to start a job handed to it directly.
 HANDOFF_YIELD_S = 0.005
@@ -55,64 +52,10 @@ _COMPLETE_OUTCOMES: dict[int, str] = {Code.DONE: "completed", Code.CANCEL_PENDIN
 _RETRY_OUTCOMES: dict[int, str] = {Code.DONE: "retried", Code.CANCEL_PENDING: "cancelled"}
 
 
-class JobMessage(MessageProxy):
-    """A Dramatiq message proxy that knows its job: id, name, lock token and outcome.
-
-    Middleware fill in the outcome: ``retry_delay`` (Retries), ``job_result`` (Results).
-    """
-
-    def __init__(self, message: Message[Any], fetched: Fetched, job_name: str) -> None:
-        super().__init__(message)
-        # The message's fields, read by every middleware hook: as attributes of the proxy they
-        # skip MessageProxy.__getattr__ (a failed lookup, then a call) on each of some 25 reads
-        # per job.  The message is frozen, so they cannot go stale (options is the same dict).
-        self.queue_name = message.queue_name
-        self.actor_name = message.actor_name
-        self.args = message.args
-        self.kwargs = message.kwargs
-        self.options = message.options
-        self.message_id = message.message_id
-        self.message_timestamp = message.message_timestamp
-        self.job_id = fetched.job_id
-        self.token = fetched.token
-        self.attempts_made = fetched.attempts_made
-        self.job_name = job_name
-        self.retry_delay: int | None = None
-        self.job_result: Any = None
-        self.failure_reason: str | None = None
-        self.retries_exhausted = False
-        #: What the consumer recorded: "completed", "retried", "failed" or "rejected".
-        self.outcome: str | None = None
-        #: Set once a worker thread has started a job handed over directly (see JobConsumer).
-        self.started: threading.Event | None = None
-        #: Set once recording the outcome met a connection error and is being tried again.
-        self.retrying = False
-        #: The holding this job is registered in (its consumer thread's), released on the report.
-        self.held_in: dict[tuple[str, str], None] | None = None
-
-    def to_job(self, queue: Queue) -> Job:
-        """The running job, as handlers and listeners see it."""
-        opts = dict(self.options)
-        if "time_limit" in opts:
-            opts["timeout"] = opts.pop("time_limit")
-        return Job(
-            id=self.job_id,
-            name=self.job_name,
-            queue_name=self.queue_name,
-            data=self.kwargs,
-            opts=opts,
-            state=JobState.ACTIVE,
-            attempts_made=self.attempts_made,
-            timestamp=self.message_timestamp,
-            _queue=queue,
-            _token=self.token,
-        )
-
-
 class JobConsumer(Consumer):
     """Takes jobs of one queue for one worker process."""
 
-    def __init__(self, broker: PipelineBroker, queue_name: str, prefetch: int, timeout: int) -> None:
+    def __init__(self, broker: ConsumerBroker, queue_name: str, prefetch: int, timeout: int) -> None:
         self.logger = get_logger(__name__, type(self))
         self.broker = broker
         self.queue_name = queue_name
@@ -300,10 +243,8 @@ class JobConsumer(Consumer):
         if actor_name is not None:
             fields["actor_name"] = actor_name  # the stored name is the job's; Dramatiq wants the actor's
         fields["message_id"] = fetched.job_id  # a debounced job keeps its id, takes new data
-        proxy = JobMessage(Message(**fields), fetched, job_name)
-        if actor_name is None:
-            proxy.failure_reason = str(UnknownJobNameError(job_name, self.queue_name))
-        return proxy
+        reason = None if actor_name is not None else str(UnknownJobNameError(job_name, self.queue_name))
+        return JobMessage(Message(**fields), fetched, job_name, reason=reason)
 
     def ack(self, message: MessageProxy) -> None:
         job = message if isinstance(message, JobMessage) else self._held(message, "ack")
@@ -349,18 +290,17 @@ class JobConsumer(Consumer):
 
     def _ack(self, message: JobMessage) -> None:
         exception = message._exception
-        if message.retry_delay is not None:
-            failure = self._failure(message)
-            code = self.store.retry(message.job_id, message.token, message.retry_delay, failure)
-            message.outcome = _RETRY_OUTCOMES.get(code, "rejected")
+        delay = message.retry_delay
+        if delay is not None:
+            code = self.store.retry(message.job_id, message.token, delay, self._failure(message))
+            message.recorded(_RETRY_OUTCOMES.get(code, "rejected"))
         elif exception is not None and not isinstance(exception, SkipMessage):
             # Without a Retries middleware Dramatiq would call this "done"; a job that raised failed.
             self._fail(message)
         else:
             self._complete(message)
         if message.outcome == "cancelled":
-            message.failure_reason = self._cancel_reason(message)
-            self._fail(message)
+            self._fail(message, self._cancel_reason(message))
         if message.outcome == "rejected":
             self._log_rejected(message, "outcome")
 
@@ -459,14 +399,13 @@ class JobConsumer(Consumer):
 
     def _complete(self, message: JobMessage) -> None:
         try:
-            result = message.job_result
+            result = message.result
             # Most handlers return nothing: skip building a JSON encoder for that.
             result_json = (
                 "null" if result is None else json.dumps(result, separators=(",", ":"), allow_nan=False)
             )
         except (TypeError, ValueError) as exc:
-            message.failure_reason = f"job result is not JSON-serialisable: {exc}"
-            self._fail(message)
+            self._fail(message, f"job result is not JSON-serialisable: {exc}")
             return
         keep = keep_count(self._option(message, "remove_on_complete", None))
         take = idle_ttl = 0
@@ -499,24 +438,27 @@ class JobConsumer(Consumer):
         finally:
             with self.taking_lock:
                 self.taking -= take
-        message.outcome = _COMPLETE_OUTCOMES.get(code, "rejected")
+        message.recorded(_COMPLETE_OUTCOMES.get(code, "rejected"))
         if self.handoff is not None:
             for taken_message in messages:
                 if taken_message is not None:
                     self.handoff(taken_message)
 
-    def _fail(self, message: JobMessage) -> None:
+    def _fail(self, message: JobMessage, reason: str | None = None) -> None:
+        """Fail the job, with ``reason`` (the consumer's own: an unstorable result, a cancel)
+        before the one decided, before its error's text."""
         keep = keep_count(self._option(message, "remove_on_fail", None))
+        failure = self._failure(message, reason)
         ok = self.store.fail(
             message.job_id,
             message.token,
-            self._failure(message),
+            failure,
             keep,
             message.job_name,
             message.retries_exhausted,
             self._dedup_id(message),
         )
-        message.outcome = "failed" if ok else "rejected"
+        message.recorded("failed" if ok else "rejected", failure.reason)
 
     @staticmethod
     def _dedup_id(message: JobMessage) -> str:
@@ -530,17 +472,17 @@ class JobConsumer(Consumer):
         raw = self.store.client.hget(self.store.keys.job(message.job_id), "cancelled")
         return raw.decode() if isinstance(raw, bytes) else "cancelled"
 
-    def _failure(self, message: JobMessage) -> Failure:
+    def _failure(self, message: JobMessage, reason: str | None = None) -> Failure:
         limit = int(self._option(message, "stacktrace_limit", DEFAULT_STACKTRACE_LIMIT))
         exception = message._exception
-        if message.failure_reason:
-            reason = message.failure_reason
-        elif isinstance(exception, TimeLimitExceeded):
-            reason = f"timeout of {self._time_limit(message)} ms exceeded"
-        elif exception is not None:
-            reason = str(exception) or type(exception).__name__
-        else:
-            reason = "failed"
+        reason = reason or message.failure_reason
+        if not reason:
+            if isinstance(exception, TimeLimitExceeded):
+                reason = f"timeout of {self._time_limit(message)} ms exceeded"
+            elif exception is not None:
+                reason = str(exception) or type(exception).__name__
+            else:
+                reason = "failed"
         stack = reason
         if exception is not None and limit > 0:
             stack = "".join(traceback.format_exception(exception, limit=-limit))

@@ -27,6 +27,7 @@ from typing import IO
 
 import redis
 
+from pipeline.connection import make_client, ping
 from pipeline.errors import ConfigurationError, RedisUnavailableError
 from pipeline.settings import Settings
 
@@ -136,8 +137,6 @@ def ensure_redis(settings: Settings, data_dir: Path | None = None) -> tuple[Sett
     ``data_dir`` when given) and returned, for the caller to stop.
     """
     if settings.redis_explicit or settings.redis_url:
-        from pipeline.connection import make_client, ping
-
         client = make_client(settings)
         try:
             ping(client)

@@ -20,6 +20,7 @@ from pipeline import app
 from pipeline.connection import translate_errors
 from pipeline.deprecated import renamed
 from pipeline.keys import QueueKeys
+from pipeline.queue import Queue
 from pipeline.settings import Settings
 
 #: Payload fields holding JSON values.
@@ -50,8 +51,6 @@ class QueueEvents:
     ) -> None:
         self.settings = settings or app.get_settings()
         if client is None:
-            from pipeline.queue import Queue
-
             client = Queue(queue_name, settings=self.settings).client
         self.client = client
         self.queue_name = queue_name

@@ -16,6 +16,7 @@ from pipeline.errors import (
     JobTimeoutError,
     UnreadableJobError,
 )
+from pipeline.listeners import dispatch
 from pipeline.options import encode_json
 from pipeline.states import JobState as JobState  # re-exported: `pipeline.job.JobState` is public
 from pipeline.store import decode_json
@@ -221,8 +222,6 @@ class Job:
         if not self.queue.store.update_progress(self.id, self._token, encoded):
             raise JobStateError(self.id, self.queue_name, "no longer held by this worker", "update")
         self.progress = value
-        from pipeline.listeners import dispatch
-
         dispatch(self.queue_name, "progress", self, value)
 
     def cancel(self, reason: str = "cancelled") -> bool:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from pipeline.errors import InvalidJobError
+from pipeline.triggers import RepeatTrigger, parse_zone
 
 MAX_PRIORITY = 2**21
 MAX_NAME_LENGTH = 200
@@ -167,8 +168,6 @@ def validate_repeat(value: Any, queue: str | None = None) -> dict[str, Any]:
     ``cron`` (default UTC); ``start_date`` / ``end_date`` a datetime (naive: in
     ``tz``), an ISO 8601 string or epoch ms; ``limit`` the most occurrences, >= 1.
     """
-    from pipeline.triggers import RepeatTrigger, parse_zone
-
     if not isinstance(value, Mapping):
         raise _fail(f"option 'repeat' must be a mapping, got {value!r}", queue, "repeat")
     for key in value:

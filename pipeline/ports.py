@@ -1,8 +1,9 @@
-"""What the middleware need of the broker, as a small typed protocol.
+"""What the middleware and the consumer need of the broker, as small typed protocols.
 
-Middleware depend on :class:`JobBroker`, never on ``PipelineBroker``: the broker
-module assembles the middleware stack, so a middleware importing the broker back
-would close an import circle.  ``PipelineBroker`` is the one implementation.
+Middleware depend on :class:`JobBroker` and the consumer on :class:`ConsumerBroker`,
+never on ``PipelineBroker``: the broker builds consumers, and the composition root
+(``pipeline.composition``) puts broker and middleware together, so the
+dependencies all point one way.  ``PipelineBroker`` is the one implementation.
 """
 
 from __future__ import annotations
@@ -46,3 +47,30 @@ class JobBroker(Protocol):
     def get_declared_queues(self) -> set[str]: ...
 
     def get_actor(self, actor_name: str) -> dramatiq.Actor[Any, Any]: ...
+
+
+class ConsumerBroker(JobBroker, Protocol):
+    """What a ``JobConsumer`` needs of the broker that built it."""
+
+    #: Queues whose jobs this process must not start (Bull's local pause).
+    locally_paused: set[str]
+
+    def holding(self, owner: str, queue_name: str) -> dict[tuple[str, str], None]:
+        """The jobs consumer thread ``owner`` holds, shared by every consumer it builds."""
+        ...
+
+    def drop_holding(self, owner: str) -> None:
+        """Forget ``owner``'s holding once it holds nothing."""
+        ...
+
+    def resolve_actor(self, queue_name: str, job_name: str) -> str | None:
+        """The actor that handles ``job_name`` on ``queue_name``, if any."""
+        ...
+
+    def job_name_of(self, actor_name: str) -> str:
+        """The job name actor ``actor_name`` handles."""
+        ...
+
+    def default_time_limit(self) -> int:
+        """The time limit (ms) of a job whose actor sets none."""
+        ...

@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from typing import cast
 
 import redis
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry, generate_latest, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 
@@ -177,8 +177,6 @@ def render(settings: Settings | None = None, client: redis.Redis | None = None) 
 
 def serve_worker_metrics() -> int:
     """Dramatiq fork function: serve ``/metrics`` on ``PIPELINE_METRICS_PORT`` until stopped."""
-    from prometheus_client import start_http_server
-
     settings = app.get_settings()
     server, thread = start_http_server(
         settings.metrics_port, settings.metrics_host, registry=registry(settings)

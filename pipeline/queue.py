@@ -12,7 +12,7 @@ import redis
 
 from pipeline import app
 from pipeline.codes import Code, check_job_code, check_queue_code
-from pipeline.connection import follows_failovers, translate_errors
+from pipeline.connection import follows_failovers, make_client, translate_errors
 from pipeline.deprecated import renamed
 from pipeline.errors import InvalidJobError, JobNotFoundError, QueueBusyError
 from pipeline.job import Job
@@ -602,7 +602,5 @@ def _client_for(settings: Settings) -> redis.Redis:
     )
     client = _clients.get(target)
     if client is None:
-        from pipeline.connection import make_client
-
         client = _clients[target] = make_client(settings)
     return client

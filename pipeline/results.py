@@ -14,8 +14,10 @@ from typing import Any
 import dramatiq
 from dramatiq.results import ResultBackend, ResultFailure, ResultMissing, ResultTimeout
 
-from pipeline.broker import PipelineBroker, get_broker
+from pipeline.composition import get_broker
 from pipeline.job import JobState
+from pipeline.job_message import JobMessage
+from pipeline.ports import JobBroker
 
 #: Dramatiq's default wait for a blocking ``get_result`` (ms).
 DEFAULT_TIMEOUT = 10_000
@@ -28,7 +30,8 @@ class JobResultBackend(ResultBackend):
         super().__init__(namespace="pipeline-results")
 
     def store_result(self, message: Any, result: Any, ttl: int) -> None:
-        message.job_result = result
+        if isinstance(message, JobMessage):
+            message.complete(result)
 
     def store_exception(self, message: Any, exception: Exception, ttl: int) -> None:
         """Failures are recorded by the fail transition itself."""
@@ -36,7 +39,7 @@ class JobResultBackend(ResultBackend):
     def get_result(self, message: Any, *, block: bool = False, timeout: int | None = None) -> Any:
         """The job's result; ``timeout`` in ms as in Dramatiq (None: 10 s, 0: look once)."""
         broker = dramatiq.get_broker()
-        if not isinstance(broker, PipelineBroker):
+        if not isinstance(broker, JobBroker):
             broker = get_broker()
         queue = broker.queue(message.queue_name)
         if timeout is None:

@@ -29,6 +29,7 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from pipeline import app
+from pipeline.alerts import start_alerts
 from pipeline.connection import REDIS_ERRORS, make_client, ping
 from pipeline.errors import PipelineError
 from pipeline.keys import repeat_queues_set, repeat_version
@@ -191,8 +192,6 @@ def run_scheduler(
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
-    from pipeline.alerts import start_alerts
-
     scheduler = RepeatScheduler(settings=settings or app.get_settings(), poll_interval=poll_interval)
     scheduler.start()
     # The scheduler processes also evaluate the alert rules (one of them at a time leads).

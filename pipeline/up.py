@@ -15,6 +15,7 @@ import contextlib
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -25,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, cast
+from urllib.parse import urlsplit
 
 from pipeline import plugins
 from pipeline.connection import REDIS_ERRORS, describe, make_client
@@ -161,7 +163,7 @@ def run(options: Options, stop: threading.Event | None = None) -> int:
             _report_dead(children, log_dir, say)
             return _shutdown(children, server, say, failed=not stop.is_set())
         if options.demo:
-            from pipeline.up_demo import seed
+            from pipeline.up_demo import seed  # deferred: importing it declares the demo actors
 
             say(seed(settings))
         say(f"Dashboard: {url}   API docs: {url}docs   metrics: {url}metrics")
@@ -194,7 +196,7 @@ def first_login(data_dir: Path) -> tuple[dict[str, str], str]:
     configured = [name for name in CREDENTIAL_SETTINGS if os.environ.get(name)]
     if configured:
         return {}, f"Login: the credentials of {', '.join(configured)}."
-    from pipeline.api.auth import hash_password
+    from pipeline.api.auth import hash_password  # deferred: loads the API package (CLI startup)
 
     path = (data_dir / "api-credentials.toml").resolve()
     env = {"PIPELINE_API_CREDENTIALS_FILE": str(path)}
@@ -283,15 +285,11 @@ def _url_host(host: str) -> str:
 
 
 def _safe(url: str) -> str:
-    from urllib.parse import urlsplit
-
     parts = urlsplit(url)
     return url.replace(f":{parts.password}@", ":***@", 1) if parts.password else url
 
 
 def check_port_free(host: str, port: int) -> None:
-    import socket
-
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
         # As uvicorn binds: a previous run's connections in TIME_WAIT do not make the port busy.
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

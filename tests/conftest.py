@@ -15,11 +15,12 @@ import pytest
 import redis
 import uvicorn
 
-import pipeline.broker
+import pipeline.composition
 from pipeline import app
 from pipeline.api import create_app
 from pipeline.api.auth import Credentials
-from pipeline.broker import PipelineBroker, default_middleware, set_broker
+from pipeline.broker import PipelineBroker
+from pipeline.composition import default_middleware, set_broker
 from pipeline.connection import make_client
 from pipeline.embedded import EmbeddedRedis
 from pipeline.queue import Queue
@@ -89,7 +90,7 @@ def broker(settings: Settings) -> Iterator[PipelineBroker]:
     (``pipeline.actors``) must not declare them on a closed broker whose Redis (a test's
     own cluster, say) is gone.
     """
-    previous = pipeline.broker._broker
+    previous = pipeline.composition._broker
     b = PipelineBroker(settings=settings, middleware=default_middleware())
     set_broker(b)
     yield b
@@ -97,7 +98,7 @@ def broker(settings: Settings) -> Iterator[PipelineBroker]:
     if previous is not None:
         set_broker(previous)
     else:
-        pipeline.broker._broker = None
+        pipeline.composition._broker = None
 
 
 @pytest.fixture

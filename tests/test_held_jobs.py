@@ -8,8 +8,8 @@ import pytest
 import redis
 
 from pipeline.broker import PipelineBroker
-from pipeline.consumer import JobMessage
 from pipeline.job import JobState
+from pipeline.job_message import JobMessage
 from pipeline.queue import Queue
 from tests.support import unique
 

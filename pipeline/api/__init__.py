@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Depends, FastAPI
+from fastapi.openapi.utils import get_openapi
 
 from pipeline import app as wiring
 from pipeline.api import alerts, jobs, live, pages, probes, problems, queues, session
@@ -62,8 +63,6 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     and the two ways to authenticate."""
     if app.openapi_schema:
         return app.openapi_schema
-    from fastapi.openapi.utils import get_openapi
-
     spec = get_openapi(title=app.title, version="1", summary=app.summary, routes=app.routes)
     components = spec.setdefault("components", {})
     schemas = components.setdefault("schemas", {})

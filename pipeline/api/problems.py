@@ -30,6 +30,7 @@ from pydantic import BaseModel
 from redis.exceptions import RedisClusterException
 from starlette.exceptions import HTTPException
 
+from pipeline import app as wiring
 from pipeline import errors
 from pipeline.connection import UNAVAILABLE_ERRORS, describe, describe_error, is_unavailable, setting_name
 
@@ -128,8 +129,6 @@ def install(app: FastAPI) -> None:
 
     async def redis_down(request: Request, exc: Exception) -> JSONResponse:
         # Redis calls that bypass the Queue API (sets, streams) surface redis-py's own errors.
-        from pipeline import app as wiring
-
         settings = wiring.get_settings()
         down = errors.RedisUnavailableError(describe(settings), describe_error(exc), setting_name(settings))
         return error_response(503, "RedisUnavailableError", str(down))
