@@ -27,7 +27,7 @@ from pipeline.errors import JobNotFoundError
 from pipeline.events import QueueEvents
 from pipeline.metrics import get_workers
 from pipeline.queue import Queue
-from pipeline.states import STATES
+from pipeline.states import COUNT_KEYS, FINAL_STATES, STATES, FinalState, JobState
 
 job_argument = click.argument("job_id", metavar="JOB_ID")
 
@@ -62,7 +62,7 @@ def stats(queue_names_: tuple[str, ...], as_json: bool) -> None:
 
 def _counts_table(counts: dict[str, dict[str, int]]) -> None:
     # A paused queue's waiting jobs count as "paused" (Bull's vocabulary).
-    columns = ["waiting", "paused", "delayed", "active", "completed", "failed"]
+    columns = list(COUNT_KEYS)
     table(
         None, ["queue", *columns], [[name, *(c.get(col, 0) for col in columns)] for name, c in counts.items()]
     )
@@ -78,7 +78,7 @@ def jobs() -> None:
 @click.option(
     "--state",
     type=click.Choice(STATES),
-    default="waiting",
+    default=JobState.WAITING.value,
     show_default=True,
     help="Which state's jobs to list.",
 )
@@ -245,28 +245,30 @@ def resume(queue: str) -> None:
 @queue_argument
 @click.option(
     "--state",
-    type=click.Choice(["completed", "failed"]),
-    default="completed",
+    type=click.Choice(FINAL_STATES),
+    default=FinalState.COMPLETED.value,
     show_default=True,
     help="Which finished jobs to delete.",
 )
 @click.option(
+    "--grace-ms",
     "--grace",
+    "grace_ms",
     type=click.IntRange(min=0),
     default=0,
     show_default=True,
-    help="Keep jobs that finished less than this many ms ago.",
+    help="Keep jobs that finished less than this many ms ago (--grace is its old name).",
 )
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Delete at most this many.")
 @yes_option
-def clean(queue: str, state: str, grace: int, limit: int | None, yes: bool) -> None:
+def clean(queue: str, state: str, grace_ms: int, limit: int | None, yes: bool) -> None:
     """Delete finished jobs of QUEUE."""
     q = open_queue(queue)
     count = q.get_job_counts(state)[state]
     total = count if limit is None else min(limit, count)
-    confirm(yes, f"Delete up to {total} {state} job(s) of {queue} finished over {grace} ms ago?")
+    confirm(yes, f"Delete up to {total} {state} job(s) of {queue} finished over {grace_ms} ms ago?")
     with progress_bar("cleaning", total) as advance:
-        removed = q.clean(grace, state, limit, progress=advance)
+        removed = q.clean(grace_ms, state, limit, progress=advance)
     click.echo(f"Deleted {len(removed)} {state} job(s) of {queue}.")
 
 
@@ -276,7 +278,7 @@ def clean(queue: str, state: str, grace: int, limit: int | None, yes: bool) -> N
 def empty(queue: str, yes: bool) -> None:
     """Delete every waiting and delayed job of QUEUE."""
     q = open_queue(queue)
-    counts = q.get_job_counts("waiting", "delayed")
+    counts = q.get_job_counts(JobState.WAITING, JobState.DELAYED)
     total = sum(counts.values())
     confirm(yes, f"Delete {total} waiting and delayed job(s) of {queue}?")
     with progress_bar("emptying", total) as advance:
@@ -375,14 +377,15 @@ def workers(queue: str | None, as_json: bool) -> None:
     help="How many past events to print first.",
 )
 @click.option(
+    "--for-s",
     "--for",
-    "duration",
+    "duration_s",
     type=click.FloatRange(min=0),
     default=None,
-    help="With --follow: stop after this many seconds (default: until Ctrl-C).",
+    help="With --follow: stop after this many seconds (default: until Ctrl-C; --for is its old name).",
 )
 @json_option
-def events(queue: str, follow: bool, last: int, duration: float | None, as_json: bool) -> None:
+def events(queue: str, follow: bool, last: int, duration_s: float | None, as_json: bool) -> None:
     """Print the lifecycle events of QUEUE (one per line); --follow to keep watching."""
     q = open_queue(queue)
     reader = QueueEvents(queue, last_id="$", client=q.client)  # pinned before the replay: no gap
@@ -390,7 +393,7 @@ def events(queue: str, follow: bool, last: int, duration: float | None, as_json:
         _print_event(event, as_json)
     if not follow:
         return
-    deadline = None if duration is None else time.monotonic() + duration
+    deadline = None if duration_s is None else time.monotonic() + duration_s
     while deadline is None or time.monotonic() < deadline:
         wait = 0.5 if deadline is None else max(min(0.5, deadline - time.monotonic()), 0.001)
         for event in reader.read(timeout_s=wait, count=1000):

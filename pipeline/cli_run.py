@@ -19,6 +19,7 @@ from pipeline.embedded import ensure_redis
 from pipeline.queue import Queue
 from pipeline.scheduler import run_scheduler
 from pipeline.settings import Settings
+from pipeline.states import JobState
 
 
 @click.command()
@@ -72,14 +73,16 @@ def up(
 @click.command()
 @click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True, help="Worker threads.")
 @click.option(
+    "--timeout-s",
     "--timeout",
+    "timeout_s",
     type=click.FloatRange(min=1),
     default=60,
     show_default=True,
-    help="Seconds to wait for the jobs.",
+    help="Seconds to wait for the jobs (--timeout is its old name).",
 )
 @click.option("--verbose", is_flag=True, help="Show the worker's log.")
-def demo(threads: int, timeout: float, verbose: bool) -> None:
+def demo(threads: int, timeout_s: float, verbose: bool) -> None:
     """Run a worker and a producer that show jobs moving through their states, then clean up."""
     from pipeline import demo as demo_actors  # deferred: importing it declares the demo actors
 
@@ -112,11 +115,11 @@ def demo(threads: int, timeout: float, verbose: bool) -> None:
         jobs.append(q.add("broken", {"reason": "template 'welcome' not found"}))
         jobs.append(q.add("resize", {"image": "later.jpg", "width": 500}, delay=1500))
         click.echo(f"Added {len(jobs)} jobs to queue {q.name!r}; a worker process is taking them.\n")
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + timeout_s
         while True:
             counts = q.get_job_counts()
             click.echo("  " + "  ".join(f"{state}={n}" for state, n in counts.items()))
-            if counts["waiting"] + counts["delayed"] + counts["active"] == 0:
+            if counts[JobState.WAITING] + counts[JobState.DELAYED] + counts[JobState.ACTIVE] == 0:
                 break
             if time.monotonic() > deadline:
                 raise click.ClickException("timed out waiting for the demo jobs")
@@ -126,7 +129,7 @@ def demo(threads: int, timeout: float, verbose: bool) -> None:
             fresh = q.get_job(job.id)
             if fresh is None:
                 continue
-            outcome = fresh.result if fresh.state == "completed" else fresh.failed_reason
+            outcome = fresh.result if fresh.state is JobState.COMPLETED else fresh.failed_reason
             click.echo(
                 f"  {fresh.name:<11} {fresh.state:<10} attempts={fresh.attempts_made} "
                 f"progress={fresh.progress!s:<4} -> {outcome}"

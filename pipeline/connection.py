@@ -132,7 +132,7 @@ def make_client(settings: Settings) -> redis.Redis:
             url,
             socket_keepalive=True,
             health_check_interval=30,
-            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 3),
+            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), settings.redis_retries),
         )
     client.pipeline_address = describe(settings)  # type: ignore[attr-defined]
     client.pipeline_setting = setting_name(settings)  # type: ignore[attr-defined]

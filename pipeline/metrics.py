@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import statistics
-import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from pipeline.errors import InvalidJobError
+from pipeline.states import FINAL_STATES, JobState
 
 if TYPE_CHECKING:
     from pipeline.queue import Queue
@@ -61,7 +61,7 @@ class Metrics:
 
 
 def get_metrics(queue: Queue, kind: str, start: int, end: int, name: str | None) -> Metrics:
-    if kind not in ("completed", "failed"):
+    if kind not in FINAL_STATES:
         raise InvalidJobError(f"metrics kind must be 'completed' or 'failed', got {kind!r}", queue=queue.name)
     keys = queue.store.keys
     client = queue.client
@@ -72,7 +72,7 @@ def get_metrics(queue: Queue, kind: str, start: int, end: int, name: str | None)
         pipe.hgetall(keys.metric_ring(kind, job_name))
         pipe.lrange(keys.metric_durations(job_name), 0, -1)
     replies = pipe.execute()
-    now_minute = int(time.time() * 1000) // 60_000
+    now_minute = queue.store.clock() // 60_000
     last = RING_MINUTES - 1 if end < 0 or end >= RING_MINUTES else end
     width = max(last - start + 1, 0)
     data = [0] * width
@@ -93,8 +93,8 @@ def get_metrics(queue: Queue, kind: str, start: int, end: int, name: str | None)
         data=data,
         count=sum(data),
         per_name=per_name,
-        duration_ms=_percentiles(durations) if kind == "completed" else {},
-        oldest_waiting_age_ms=_oldest_waiting_age(queue),
+        duration_ms=_percentiles(durations) if kind == JobState.COMPLETED else {},
+        oldest_waiting_age_ms=oldest_waiting_age_ms(queue),
     )
 
 
@@ -107,18 +107,19 @@ def _percentiles(values: list[float]) -> dict[str, float]:
     return {"p50": cuts[49], "p90": cuts[89], "p99": cuts[98], "max": max(values)}
 
 
-def _oldest_waiting_age(queue: Queue) -> int | None:
-    ids = queue.store.ids("waiting", 0, 0, True)
+def oldest_waiting_age_ms(queue: Queue) -> int | None:
+    """How long the next job to run has waited, on this process's clock (``None``: none waits)."""
+    ids = queue.store.ids(JobState.WAITING, 0, 0, True)
     if not ids:
         return None
     job = queue.get_job(ids[0])
-    return None if job is None else max(int(time.time() * 1000) - job.timestamp, 0)
+    return None if job is None else max(queue.store.clock() - job.timestamp, 0)
 
 
 def get_workers(queue: Queue) -> list[dict[str, Any]]:
     """Live worker processes serving ``queue``; entries past three missed heartbeats are dropped."""
     key = queue.store.keys.workers
-    stale_before = int(time.time() * 1000) - 3 * queue.settings.worker_heartbeat_ms
+    stale_before = queue.store.clock() - 3 * queue.settings.worker_heartbeat_ms
     workers, stale = [], []
     for worker_id, raw in queue.client.hgetall(key).items():
         entry = json.loads(raw)

@@ -26,7 +26,6 @@ queue's waiting jobs count as ``paused``.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterator
 from typing import cast
 
@@ -37,14 +36,14 @@ from prometheus_client.registry import Collector
 
 from pipeline import app
 from pipeline.keys import queues_set
-from pipeline.metrics import DURATION_BUCKETS_MS, get_workers
+from pipeline.metrics import DURATION_BUCKETS_MS, get_workers, oldest_waiting_age_ms
 from pipeline.queue import Queue
 from pipeline.settings import Settings
-from pipeline.states import STATES
+from pipeline.states import COUNT_KEYS, STATES, EventName, JobState
 
 logger = logging.getLogger(__name__)
 
-STATE_LABELS = ("waiting", "paused", "delayed", "active", "completed", "failed")
+STATE_LABELS = COUNT_KEYS
 
 
 class QueueCollector(Collector):
@@ -126,7 +125,7 @@ class QueueCollector(Collector):
         buckets: dict[str, dict[str, int]] = {}
         for field, value in totals.items():
             kind, _, rest = field.partition(":")
-            if kind == "failed":
+            if kind == JobState.FAILED:
                 failed.add_metric([name, rest], value)
             elif kind == "bucket":
                 job_name, _, bound = rest.rpartition(":")
@@ -145,7 +144,7 @@ class QueueCollector(Collector):
         oldest.add_metric([name], _oldest_waiting_s(queue))
         paused.add_metric([name], 1 if paused_flag == b"1" else 0)
         limited.add_metric([name], int(n_limited))
-        stalled.add_metric([name], totals.get("stalled", 0))
+        stalled.add_metric([name], totals.get(EventName.STALLED, 0))
         workers.add_metric([name], len(get_workers(queue)))
 
 
@@ -154,13 +153,8 @@ def _seconds(bound_ms: int) -> str:
 
 
 def _oldest_waiting_s(queue: Queue) -> float:
-    ids = queue.store.ids("waiting", 0, 0, True)
-    if not ids:
-        return 0.0
-    job = queue.get_job(ids[0])
-    if job is None:
-        return 0.0
-    return max(time.time() - job.timestamp / 1000, 0.0)
+    age_ms = oldest_waiting_age_ms(queue)
+    return 0.0 if age_ms is None else age_ms / 1000
 
 
 def registry(settings: Settings | None = None, client: redis.Redis | None = None) -> CollectorRegistry:

@@ -11,6 +11,7 @@ from typing import Any, overload
 import redis
 
 from pipeline import app
+from pipeline.clock import Clock, now_ms
 from pipeline.codes import Code, check_job_code, check_queue_code
 from pipeline.connection import follows_failovers, make_client, translate_errors
 from pipeline.deprecated import renamed
@@ -56,10 +57,12 @@ class Queue:
         limiter: Mapping[str, Any] | None = None,
         wait_replicas: int | None = None,
         wait_timeout_ms: int | None = None,
+        clock: Clock = now_ms,
     ) -> None:
         """``wait_replicas`` (default ``PIPELINE_WAIT_REPLICAS``, 0) is how many replicas every
         ``add()`` of this queue waits for, up to ``wait_timeout_ms`` (``PIPELINE_WAIT_TIMEOUT_MS``);
-        see :meth:`add`."""
+        see :meth:`add`.  ``clock`` is the local clock this queue stamps jobs with (see
+        :mod:`pipeline.clock`)."""
         self.name = validate_queue_name(name)
         self.settings = settings or app.get_settings()
         self.client = client or (app.get_client() if settings is None else _client_for(settings))
@@ -79,6 +82,7 @@ class Queue:
             self.settings.namespace,
             name,
             self.settings.events_max_len,
+            clock=clock,
         )
         self._registered = False
         if limiter is not None:

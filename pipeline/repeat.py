@@ -48,7 +48,6 @@ from pipeline.job import Job, JobState
 from pipeline.keys import RepeatKeys, repeat_queues_set, repeat_version
 from pipeline.options import encode_json, validate_options
 from pipeline.prepare import prepare_job
-from pipeline.store import now_ms
 from pipeline.triggers import RepeatTrigger
 
 if TYPE_CHECKING:
@@ -250,7 +249,7 @@ def add_repeatable(queue: Queue, name: str, data: Any, opts: dict[str, Any]) -> 
         data=checked.data,
         opts=options,
     )
-    first = definition.trigger().next_after(now_ms())
+    first = definition.trigger().next_after(queue.store.clock())
     if first is None and definition.end_date is None:
         raise InvalidJobError(
             f"repeat.cron {definition.cron!r} never fires (no date matches it)",
@@ -278,7 +277,7 @@ def advance(queue: Queue, definition_id: str, *, now: int | None = None) -> list
     definition = store.get(definition_id)
     if definition is None or definition.next_run is None:
         return []
-    now = now_ms() if now is None else now
+    now = queue.store.clock() if now is None else now
     trigger = definition.trigger()
     pending, caught_up = definition.next_run, False
     added: list[Job] = []
@@ -318,6 +317,6 @@ def cancel_pending(queue: Queue, job_id: str) -> None:
 
 
 def _add_occurrence(queue: Queue, definition: RepeatableJob, fire_ms: int) -> Job:
-    delay = max(fire_ms - now_ms(), 0)
+    delay = max(fire_ms - queue.store.clock(), 0)
     opts = {**definition.opts, "job_id": occurrence_id(definition.id, fire_ms), "delay": delay}
     return cast(Job, queue.add(definition.name, definition.data, **opts))

@@ -30,19 +30,20 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from pipeline import app
 from pipeline.alerts import start_alerts
+from pipeline.clock import Clock, now_ms
 from pipeline.connection import REDIS_ERRORS, make_client, ping
+from pipeline.deprecated import renamed
 from pipeline.errors import PipelineError
 from pipeline.keys import repeat_queues_set, repeat_version
 from pipeline.queue import Queue
 from pipeline.repeat import RepeatableJob, RepeatStore, advance
 from pipeline.settings import Settings
-from pipeline.store import now_ms
 from pipeline.triggers import from_ms
 
 logger = logging.getLogger(__name__)
 
 #: How often a scheduler checks whether any definition changed (seconds).
-DEFAULT_POLL_INTERVAL = 0.5
+DEFAULT_POLL_INTERVAL_S = 0.5
 #: How often it reads every definition even when nothing signalled a change (seconds).
 FULL_SYNC_INTERVAL = 30.0
 
@@ -66,13 +67,25 @@ class RepeatScheduler:
         *,
         settings: Settings | None = None,
         client: redis.Redis | None = None,
-        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        poll_interval_s: float | None = None,
         threads: int = 4,
+        clock: Clock = now_ms,
+        poll_interval: float | None = None,
     ) -> None:
+        """``poll_interval_s`` is how often the definitions are read again (``poll_interval`` is
+        its deprecated old name); ``clock`` is the local clock (:mod:`pipeline.clock`)."""
+        self.clock = clock
         self.settings = settings or app.get_settings()
         self._owns_client = client is None
         self.client = client or make_client(self.settings)
-        self.poll_interval = poll_interval
+        poll_interval_s = renamed(
+            poll_interval_s,
+            poll_interval,
+            new="poll_interval_s",
+            old="poll_interval",
+            owner="RepeatScheduler",
+        )
+        self.poll_interval_s = DEFAULT_POLL_INTERVAL_S if poll_interval_s is None else poll_interval_s
         self._aps = BackgroundScheduler(
             timezone=UTC,
             executors={"default": ThreadPoolExecutor(threads)},
@@ -94,7 +107,7 @@ class RepeatScheduler:
 
     def run(self, stop: threading.Event) -> None:
         """Follow the definitions until ``stop`` is set."""
-        while not stop.wait(self.poll_interval):
+        while not stop.wait(self.poll_interval_s):
             try:
                 self.sync()
             except PASSING_ERRORS as exc:
@@ -152,7 +165,7 @@ class RepeatScheduler:
             args=(queue, definition.id),
             id=job_id,
             name=f"{queue}: {definition.key}",
-            next_run_time=from_ms(max(definition.next_run, now_ms())),
+            next_run_time=from_ms(max(definition.next_run, self.clock())),
             replace_existing=True,
         )
         self._scheduled[job_id] = _Scheduled(queue, definition.id, definition.rev)
@@ -167,7 +180,8 @@ class RepeatScheduler:
     def _queue(self, name: str) -> Queue:
         queue = self._queues.get(name)
         if queue is None:
-            queue = self._queues[name] = Queue(name, client=self.client, settings=self.settings)
+            queue = Queue(name, client=self.client, settings=self.settings, clock=self.clock)
+            self._queues[name] = queue
         return queue
 
     def _fire(self, queue: str, definition_id: str) -> None:
@@ -181,10 +195,16 @@ class RepeatScheduler:
 def run_scheduler(
     settings: Settings | None = None,
     *,
-    poll_interval: float = DEFAULT_POLL_INTERVAL,
+    poll_interval_s: float | None = None,
     stop: threading.Event | None = None,
+    poll_interval: float | None = None,
 ) -> int:
-    """Run a scheduler until SIGINT/SIGTERM (or ``stop`` is set); the ``pipeline scheduler`` command."""
+    """Run a scheduler until SIGINT/SIGTERM (or ``stop`` is set); the ``pipeline scheduler`` command.
+
+    ``poll_interval`` is the deprecated old name of ``poll_interval_s``."""
+    poll_interval_s = renamed(
+        poll_interval_s, poll_interval, new="poll_interval_s", old="poll_interval", owner="run_scheduler"
+    )
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="[%(asctime)s] [%(name)s] %(levelname)s: %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
@@ -192,7 +212,7 @@ def run_scheduler(
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
-    scheduler = RepeatScheduler(settings=settings or app.get_settings(), poll_interval=poll_interval)
+    scheduler = RepeatScheduler(settings=settings or app.get_settings(), poll_interval_s=poll_interval_s)
     scheduler.start()
     # The scheduler processes also evaluate the alert rules (one of them at a time leads).
     alerts = start_alerts(scheduler.settings, stop)

@@ -19,10 +19,28 @@ class JobState(StrEnum):
     FAILED = "failed"
 
 
+class FinalState(StrEnum):
+    """The states a job ends in: what ``clean`` deletes and metrics count."""
+
+    COMPLETED = JobState.COMPLETED.value
+    FAILED = JobState.FAILED.value
+
+
 #: Every job state, in listing order, as plain strings (for option choices and messages).
 STATES: tuple[str, ...] = tuple(state.value for state in JobState)
-#: The states a job ends in.
-FINAL_STATES: tuple[str, ...] = (JobState.COMPLETED.value, JobState.FAILED.value)
+#: The states a job ends in, as plain strings.
+FINAL_STATES: tuple[str, ...] = tuple(state.value for state in FinalState)
+#: The key ``get_job_counts`` reports a paused queue's waiting jobs under (Bull's ``paused`` count).
+PAUSED = "paused"
+#: The keys of ``get_job_counts``, in display order.
+COUNT_KEYS: tuple[str, ...] = (
+    JobState.WAITING.value,
+    PAUSED,
+    JobState.DELAYED.value,
+    JobState.ACTIVE.value,
+    JobState.COMPLETED.value,
+    JobState.FAILED.value,
+)
 
 
 class EventName(StrEnum):

@@ -17,6 +17,8 @@ from typing import Any, TypeVar
 
 import redis
 
+from pipeline.clock import now_ms
+
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
 
@@ -43,6 +45,19 @@ def wait_for(
         if time.monotonic() >= deadline:
             raise AssertionError(f"condition not met within {timeout}s: {message or predicate}")
         time.sleep(interval)
+
+
+class SkewedClock:
+    """A local clock ``offset_ms`` away from the system's: the clock of a host that is wrong.
+
+    Pass it as a component's ``clock`` and change ``offset_ms`` to move that host's clock.
+    """
+
+    def __init__(self, offset_ms: int = 0) -> None:
+        self.offset_ms = offset_ms
+
+    def __call__(self) -> int:
+        return now_ms() + self.offset_ms
 
 
 def local_ports(pid: int) -> set[int]:

@@ -9,10 +9,10 @@ from contextlib import closing
 import httpx
 import pytest
 
-from pipeline.api import create_app
 from pipeline.api.auth import Credentials, Role, hash_password, refuse_unprotected
 from pipeline.errors import ConfigurationError
 from pipeline.queue import Queue
+from tests.api_support import concrete, routes
 from tests.conftest import API_TOKENS, API_USERS
 
 #: Every mutating route and the least role allowed to use it.  The test below fails when a
@@ -43,17 +43,6 @@ PUBLIC = {
     ("GET", "/ready"),
 }
 ROLES = ("viewer", "operator", "admin")
-
-
-def routes() -> list[tuple[str, str]]:
-    """Every route of the OpenAPI document, and the document itself."""
-    spec = create_app(Credentials()).openapi()
-    out = [(method.upper(), path) for path, ops in spec["paths"].items() for method in ops]
-    return [*out, ("GET", "/openapi.json")]
-
-
-def concrete(path: str, queue: str) -> str:
-    return path.replace("{queue}", queue).replace("{job_id}", "some-job").replace("{key}", "some-key")
 
 
 def bearer(role: str) -> dict[str, str]:

@@ -188,6 +188,17 @@ def test_clean_asks_first_and_then_deletes_in_batches_with_progress(run, make_qu
     assert q.get_failed_count() == 0
 
 
+def test_clean_keeps_jobs_inside_the_grace_given_in_ms_under_its_new_or_old_name(run, make_queue):
+    q = make_queue()
+    _failed_jobs(q, 2)
+
+    for flag in ("--grace-ms", "--grace"):
+        kept = run("clean", q.name, "--state", "failed", flag, "3600000", input="y\n")
+        assert kept.exit_code == 0 and "Deleted 0 failed job(s)" in kept.output
+        assert "finished over 3600000 ms ago?" in kept.output
+    assert q.get_failed_count() == 2
+
+
 def test_empty_and_remove_queue_delete_what_they_say(run, make_queue, client, settings):
     q = make_queue()
     q.add_bulk([{"name": "x", "data": {}} for _ in range(5)])

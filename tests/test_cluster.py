@@ -146,7 +146,7 @@ def test_rate_limits_events_and_stall_recovery_work_on_a_queue_of_each_master(br
 
 
 def test_repeats_on_every_master_are_fired_by_one_scheduler(queues, settings):
-    scheduler = RepeatScheduler(settings=settings, poll_interval=0.1).start()
+    scheduler = RepeatScheduler(settings=settings, poll_interval_s=0.1).start()
     stop = threading.Event()
     thread = threading.Thread(target=scheduler.run, args=(stop,), daemon=True)
     thread.start()

@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,73 +37,186 @@ def services() -> dict[str, dict[str, Any]]:
     return compose()["services"]
 
 
+def dockerfile() -> str:
+    return (ROOT / "Dockerfile").read_text()
+
+
+def broken(change: Callable[[dict[str, dict[str, Any]]], object]) -> dict[str, Any]:
+    """A copy of docker-compose.yml with one defect: ``change`` edits its services."""
+    doc = compose()
+    change(doc["services"])
+    return doc
+
+
+# Each check returns what is wrong (nothing when the stack is right).  Every test runs its check
+# on the real files and then on copies broken on purpose, so a check that cannot fail fails.
+
+
+def schema_problems(doc: dict[str, Any]) -> list[str]:
+    validator = jsonschema.Draft7Validator(json.loads(SCHEMA.read_text()))
+    return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(doc)]
+
+
+def restart_and_health_problems(doc: dict[str, Any]) -> list[str]:
+    problems = []
+    for name, service in doc["services"].items():
+        if name == "storage-init":
+            if service.get("restart") != "no" or service.get("healthcheck") != {"disable": True}:
+                problems.append(f"{name}: a one-shot job must not restart and has no health check")
+            continue
+        if service.get("restart") != "unless-stopped":
+            problems.append(f"{name}: restart is {service.get('restart')!r}")
+        test = service.get("healthcheck", {}).get("test") or [None]
+        if test[0] not in ("CMD", "CMD-SHELL"):
+            problems.append(f"{name}: no health check command")
+    return problems
+
+
+def root_user_problems(doc: dict[str, Any], image_file: str) -> list[str]:
+    users = re.findall(r"^USER\s+(\S+)", image_file, re.MULTILINE)
+    problems = [] if users and users[-1].split(":")[0] not in ("root", "0") else ["the image runs as root"]
+    for name, service in doc["services"].items():
+        if service.get("image") == OUR_IMAGE:
+            if "user" in service:  # the image's own non-root user
+                problems.append(f"{name}: overrides the image's user")
+        elif str(service.get("user", "root")).split(":")[0] in ("root", "0"):
+            problems.append(f"{name}: runs as root")
+    return problems
+
+
+def published_port_problems(doc: dict[str, Any]) -> list[str]:
+    published = {name: s["ports"] for name, s in doc["services"].items() if "ports" in s}
+    problems = [] if "api" in published else ["the API is not published"]
+    for name, ports in published.items():
+        problems += [
+            f"{name}: {p} is reachable beyond loopback" for p in ports if not str(p).startswith("127.0.0.1:")
+        ]
+    return problems
+
+
+def redis_problems(doc: dict[str, Any]) -> list[str]:
+    command = " ".join(doc["services"]["redis"].get("command", []))
+    problems = [] if "--appendonly yes" in command else ["Redis keeps no append-only file"]
+    return problems + ([] if "--maxmemory-policy noeviction" in command else ["Redis may evict keys"])
+
+
+def bucket_problems(doc: dict[str, Any]) -> list[str]:
+    stack = doc["services"]
+    problems = []
+    if stack["storage-init"].get("command") != ["pipeline", "storage-init"]:
+        problems.append("storage-init does not create the bucket")
+    if stack["storage-init"].get("depends_on", {}).get("minio") != {"condition": "service_healthy"}:
+        problems.append("storage-init may run before MinIO answers")
+    if stack["worker"].get("depends_on", {}).get("storage-init") != {
+        "condition": "service_completed_successfully"
+    }:
+        problems.append("workers may start before the bucket exists")
+    if "S3_PUBLIC_ENDPOINT_URL" not in stack["worker"].get("environment", {}):
+        problems.append("URLs are signed for the internal endpoint")
+    return problems
+
+
+def image_content_problems(image_file: str) -> list[str]:
+    packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    problems = [
+        f"package {package} is not copied"
+        for package in (pattern.rstrip("*") for pattern in packages["include"])
+        if not re.search(rf"^COPY {package} \./{package}$", image_file, re.MULTILINE)
+    ]
+    return problems + ([] if "COPY pyproject.toml README.md ./" in image_file else ["no project metadata"])
+
+
+def known_settings() -> set[str]:
+    """The core's settings and the domain's, each read in one module."""
+    sources = [ROOT / "pipeline" / "settings.py", ROOT / "actors" / "settings.py"]
+    found = {n for p in sources for n in re.findall(r'\benv_\w+\("([A-Z0-9_]+)"', p.read_text())}
+    return found | {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
+
+
+def unknown_command_and_setting_problems(doc: dict[str, Any]) -> list[str]:
+    known = known_settings()
+    problems = []
+    for name, service in doc["services"].items():
+        if service.get("image") != OUR_IMAGE:
+            continue
+        problems += [
+            f"{name}: unknown setting {s}" for s in sorted(set(service.get("environment", {})) - known)
+        ]
+        command = service["command"]
+        if command[0] == "pipeline":  # plugins' commands (storage-init) included
+            if cli.get_command(click.Context(cli), command[1]) is None:
+                problems.append(f"{name}: no command pipeline {command[1]}")
+        elif command[:2] != ["dramatiq", "pipeline.actors"]:
+            problems.append(f"{name}: runs {command[:2]}, not the domain's worker")
+    return problems
+
+
 def test_the_compose_file_is_valid_against_the_compose_specification():
-    jsonschema.Draft7Validator(json.loads(SCHEMA.read_text())).validate(compose())
+    assert schema_problems(compose()) == []
+    assert schema_problems(broken(lambda s: s["redis"].update(restart=["always"])))
+    assert schema_problems(broken(lambda s: s["api"].update(helthcheck={"test": ["CMD", "true"]})))
+    assert schema_problems(broken(lambda s: s["worker"]["depends_on"].update(redis={"condition": "up"})))
 
 
 def test_every_service_restarts_and_has_a_health_check_except_the_one_shot_bucket_setup():
-    for name, service in services().items():
-        if name == "storage-init":
-            assert service["restart"] == "no" and service["healthcheck"] == {"disable": True}
-            continue
-        assert service.get("restart") == "unless-stopped", name
-        assert service["healthcheck"]["test"][0] in ("CMD", "CMD-SHELL"), name
+    assert restart_and_health_problems(compose()) == []
+    assert restart_and_health_problems(broken(lambda s: s["scheduler"].update(restart="on-failure")))
+    assert restart_and_health_problems(broken(lambda s: s["mail"].pop("healthcheck")))
+    assert restart_and_health_problems(broken(lambda s: s["api"].update(healthcheck={"disable": True})))
+    assert restart_and_health_problems(broken(lambda s: s["storage-init"].update(restart="unless-stopped")))
 
 
 def test_every_container_runs_as_a_non_root_user():
-    final_user = re.findall(r"^USER\s+(\S+)", (ROOT / "Dockerfile").read_text(), re.MULTILINE)[-1]
-    assert final_user.split(":")[0] not in ("root", "0")
-    for name, service in services().items():
-        if service.get("image") == OUR_IMAGE:
-            assert "user" not in service, name  # the image's own non-root user
-        else:
-            assert service["user"].split(":")[0] not in ("root", "0"), name
+    assert root_user_problems(compose(), dockerfile()) == []
+    assert root_user_problems(compose(), dockerfile() + "USER root\n")
+    assert root_user_problems(compose(), re.sub(r"^USER .*$", "", dockerfile(), flags=re.MULTILINE))
+    assert root_user_problems(broken(lambda s: s["postgres"].pop("user")), dockerfile())
+    assert root_user_problems(broken(lambda s: s["minio"].update(user="0:0")), dockerfile())
+    assert root_user_problems(broken(lambda s: s["worker"].update(user="root")), dockerfile())
 
 
 def test_published_ports_are_bound_to_loopback_only():
-    published = {name: s["ports"] for name, s in services().items() if "ports" in s}
-    assert "api" in published
-    for name, ports in published.items():
-        assert all(str(p).startswith("127.0.0.1:") for p in ports), name
+    assert published_port_problems(compose()) == []
+    assert published_port_problems(broken(lambda s: s["api"].update(ports=["8080:8080"])))
+    assert published_port_problems(broken(lambda s: s["mail"].update(ports=["0.0.0.0:8025:8025"])))
+    assert published_port_problems(broken(lambda s: s["api"].pop("ports")))
 
 
 def test_redis_keeps_an_append_only_file_and_never_evicts():
-    command = " ".join(services()["redis"]["command"])
-    assert "--appendonly yes" in command and "--maxmemory-policy noeviction" in command
+    assert redis_problems(compose()) == []
+    no_aof = ["redis-server", "--appendonly", "no", "--maxmemory-policy", "noeviction"]
+    assert redis_problems(broken(lambda s: s["redis"].update(command=no_aof)))
+    evicting = ["redis-server", "--appendonly", "yes", "--maxmemory-policy", "allkeys-lru"]
+    assert redis_problems(broken(lambda s: s["redis"].update(command=evicting)))
 
 
 def test_the_bucket_exists_before_any_worker_starts_and_urls_are_signed_for_a_public_endpoint():
-    stack = services()
-    assert stack["storage-init"]["command"] == ["pipeline", "storage-init"]
-    assert stack["storage-init"]["depends_on"]["minio"] == {"condition": "service_healthy"}
-    assert stack["worker"]["depends_on"]["storage-init"] == {"condition": "service_completed_successfully"}
-    assert "S3_PUBLIC_ENDPOINT_URL" in stack["worker"]["environment"]
+    assert bucket_problems(compose()) == []
+    assert bucket_problems(broken(lambda s: s["storage-init"].update(command=["pipeline", "ping"])))
+    assert bucket_problems(broken(lambda s: s["storage-init"]["depends_on"].pop("minio")))
+    assert bucket_problems(
+        broken(lambda s: s["worker"]["depends_on"].update({"storage-init": {"condition": "service_started"}}))
+    )
+    assert bucket_problems(broken(lambda s: s["worker"]["environment"].pop("S3_PUBLIC_ENDPOINT_URL")))
 
 
 def test_the_image_holds_every_package_the_project_ships():
-    dockerfile = (ROOT / "Dockerfile").read_text()
-    packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
-    for pattern in packages["include"]:
-        package = pattern.rstrip("*")
-        assert re.search(rf"^COPY {package} \./{package}$", dockerfile, re.MULTILINE), package
-    assert "COPY pyproject.toml README.md ./" in dockerfile
+    assert image_content_problems(dockerfile()) == []
+    assert image_content_problems(dockerfile().replace("COPY middleware ./middleware\n", ""))
+    assert image_content_problems(dockerfile().replace("COPY pyproject.toml README.md ./", "COPY . ."))
 
 
 def test_every_command_and_setting_the_stack_uses_exists():
-    # The core's settings and the domain's, each read in one module.
-    sources = [ROOT / "pipeline" / "settings.py", ROOT / "actors" / "settings.py"]
-    known_settings = {n for p in sources for n in re.findall(r'\benv_\w+\("([A-Z0-9_]+)"', p.read_text())}
-    known_settings |= {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
-    for name, service in services().items():
-        if service.get("image") != OUR_IMAGE:
-            continue
-        assert set(service["environment"]) <= known_settings, name
-        command = service["command"]
-        if command[0] == "pipeline":
-            # Plugins' commands (storage-init) included.
-            assert cli.get_command(click.Context(cli), command[1]) is not None, name
-        else:
-            assert command[:2] == ["dramatiq", "pipeline.actors"], name
+    assert unknown_command_and_setting_problems(compose()) == []
+    assert unknown_command_and_setting_problems(
+        broken(lambda s: s["api"]["environment"].update(REDIS_UR="x"))
+    )
+    assert unknown_command_and_setting_problems(
+        broken(lambda s: s["scheduler"].update(command=["pipeline", "schedule"]))
+    )
+    assert unknown_command_and_setting_problems(
+        broken(lambda s: s["worker"].update(command=["dramatiq", "pipeline.actor"]))
+    )
 
 
 def _interpolate(value: str, source: dict[str, str]) -> str:

@@ -12,9 +12,11 @@ from pipeline.errors import (
     JobTimeoutError,
     RedisUnavailableError,
 )
+from pipeline.events import QueueEvents
 from pipeline.job import JobState
+from pipeline.scheduler import RepeatScheduler
 from pipeline.settings import Settings
-from tests.support import free_port
+from tests.support import free_port, unique
 
 
 def test_add_returns_a_waiting_job_whose_record_reads_back(make_queue):
@@ -185,3 +187,19 @@ def test_the_old_unit_less_duration_names_still_work_with_a_deprecation_warning(
             q.clean(0, grace=0)
     finally:
         q.obliterate(force=True)
+
+
+def test_events_and_the_scheduler_take_their_old_unit_less_names_with_a_deprecation_warning(settings):
+    reader = QueueEvents(unique("q"), settings=settings)
+    with pytest.warns(DeprecationWarning, match="timeout_s"):
+        assert reader.read(timeout=0.01) == []
+    with pytest.warns(DeprecationWarning, match="timeout_s"):
+        assert reader.wait_for(lambda event: True, timeout=0.01) == []
+    scheduler = None
+    try:
+        with pytest.warns(DeprecationWarning, match="poll_interval_s"):
+            scheduler = RepeatScheduler(settings=settings, poll_interval=0.25)
+        assert scheduler.poll_interval_s == 0.25
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown()

@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from pipeline.clock import now_ms
 from pipeline.errors import InvalidJobError
 from pipeline.job import JobState
 from pipeline.queue import Queue
 from pipeline.repeat import advance, occurrence_id
 from pipeline.scheduler import RepeatScheduler
-from pipeline.store import now_ms
 from pipeline.triggers import RepeatTrigger, from_ms, to_ms
 from tests.support import LoggedProcess, unique, wait_for
 
@@ -56,7 +56,7 @@ def in_process_scheduler(settings) -> Iterator[Callable[[], RepeatScheduler]]:
     started: list[tuple[RepeatScheduler, threading.Event, threading.Thread]] = []
 
     def start() -> RepeatScheduler:
-        scheduler = RepeatScheduler(settings=settings, poll_interval=0.1).start()
+        scheduler = RepeatScheduler(settings=settings, poll_interval_s=0.1).start()
         stop = threading.Event()
         thread = threading.Thread(target=scheduler.run, args=(stop,), daemon=True)
         thread.start()

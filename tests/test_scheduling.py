@@ -9,7 +9,7 @@ import pytest
 from pipeline import Queue
 from pipeline.errors import InvalidJobError, JobStateError
 from pipeline.job import JobState
-from tests.support import unique, wait_for
+from tests.support import SkewedClock, unique, wait_for
 
 EIGHT_DAYS_MS = 8 * 86_400_000
 
@@ -194,17 +194,16 @@ def test_without_aging_priorities_are_strict(settings, queue_name, worker_proces
     assert client.lrange(starts, -1, -1) == [b"old-low"]
 
 
-def test_delays_count_on_redis_clock_so_skewed_producers_and_workers_agree(settings, queue_name, monkeypatch):
-    q = Queue(queue_name, settings=settings)
-    real_now = q.store.clock
+def test_delays_count_on_redis_clock_so_skewed_producers_and_workers_agree(settings, queue_name):
     hour = 3_600_000
+    clock = SkewedClock(hour)  # the producer's host is ahead
+    q = Queue(queue_name, settings=settings, clock=clock)
 
-    monkeypatch.setattr(q.store, "clock", lambda: real_now() + hour)  # the producer's host is ahead
     job = q.add("echo", {}, delay=60_000)
     due_in = int(q.store.client.zscore(q.store.keys.delayed, job.id)) - q.store.redis_ms()
     assert 55_000 < due_in <= 60_000
 
-    monkeypatch.setattr(q.store, "clock", lambda: real_now() + 2 * hour)  # a worker's is further ahead
+    clock.offset_ms = 2 * hour  # a worker's is further ahead
     taken, wake_in, _, _ = q.store.fetch(1, 30_000, "30000|worker", 0)
     assert taken == [] and wake_in is not None and 55_000 < wake_in <= 60_000
     assert q.get_job(job.id).state is JobState.DELAYED

@@ -10,7 +10,7 @@ from pipeline import Queue
 from pipeline.errors import JobFailedError
 from pipeline.events import QueueEvents
 from pipeline.job import JobState
-from tests.support import unique, wait_for
+from tests.support import SkewedClock, unique, wait_for
 
 FAST_LOCKS = {"PIPELINE_LOCK_DURATION_MS": "1000", "PIPELINE_STALLED_INTERVAL_MS": "500"}
 
@@ -147,16 +147,16 @@ def test_metrics_and_workers_answer_with_live_figures(settings, queue_name, work
     assert workers[0]["last_heartbeat"] >= workers[0]["started"]
 
 
-def test_locks_count_on_redis_clock_so_hosts_with_skewed_clocks_agree(settings, queue_name, monkeypatch):
-    q = Queue(queue_name, settings=settings)
-    job = q.add("echo", {})
-    real_now = q.store.clock
+def test_locks_count_on_redis_clock_so_hosts_with_skewed_clocks_agree(settings, queue_name):
     hour = 3_600_000
+    clock = SkewedClock()
+    q = Queue(queue_name, settings=settings, clock=clock)
+    job = q.add("echo", {})
 
-    monkeypatch.setattr(q.store, "clock", lambda: real_now() - hour)  # the worker's host is behind
+    clock.offset_ms = -hour  # the worker's host is behind
     (held,), _, _, _ = q.store.fetch(1, 30_000, "30000|worker", 0)
     q.store.extend_locks([(held.job_id, held.token)], 30_000)
-    monkeypatch.setattr(q.store, "clock", lambda: real_now() + hour)  # the sweeper's is ahead
+    clock.offset_ms = hour  # the sweeper's is ahead
 
     assert q.store.reclaim_stalled(max_stalled=0, interval_ms=10) == []
     assert q.get_job(job.id).state is JobState.ACTIVE

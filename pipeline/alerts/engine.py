@@ -20,7 +20,6 @@ import logging
 import os
 import socket
 import threading
-import time
 import uuid
 from dataclasses import asdict, dataclass
 from typing import Any, cast
@@ -29,13 +28,15 @@ import redis
 
 from pipeline import app
 from pipeline.alerts.rules import Rule
+from pipeline.clock import Clock, now_ms
 from pipeline.connection import make_client
 from pipeline.errors import ConfigurationError, PipelineError
 from pipeline.keys import AlertKeys, queues_set
-from pipeline.metrics import get_workers
+from pipeline.metrics import get_workers, oldest_waiting_age_ms
 from pipeline.queue import Queue
 from pipeline.scripts import Scripts
 from pipeline.settings import Settings
+from pipeline.states import PAUSED, EventName, JobState
 
 logger = logging.getLogger(__name__)
 
@@ -93,8 +94,10 @@ class AlertEngine:
         settings: Settings | None = None,
         client: redis.Redis | None = None,
         holder: str | None = None,
+        clock: Clock = now_ms,
     ) -> None:
         self.rules = rules
+        self.clock = clock
         self.settings = settings or app.get_settings()
         check_settings(self.settings)
         self.client = client or make_client(self.settings)
@@ -132,11 +135,11 @@ class AlertEngine:
 
     def evaluate(self) -> list[AlertState]:
         """Evaluate every rule now; returns the states that changed (and were notified)."""
-        now = int(time.time() * 1000)
+        now = self.clock()
         changed = []
         for rule in self.rules:
             for queue_name in self._queues(rule):
-                queue = Queue(queue_name, client=self.client, settings=self.settings)
+                queue = Queue(queue_name, client=self.client, settings=self.settings, clock=self.clock)
                 value = self._figure(rule, queue, now)
                 firing = self._fires(rule, value, queue)
                 change = self._transition(rule, queue_name, value, firing, now)
@@ -154,16 +157,15 @@ class AlertEngine:
     def _figure(self, rule: Rule, queue: Queue, now: int) -> float:
         if rule.kind == "failure_rate":
             minutes = rule.window_s // 60
-            failed = queue.get_metrics("failed", 0, minutes - 1).count
-            completed = queue.get_metrics("completed", 0, minutes - 1).count
+            failed = queue.get_metrics(JobState.FAILED, 0, minutes - 1).count
+            completed = queue.get_metrics(JobState.COMPLETED, 0, minutes - 1).count
             finished = failed + completed
             return failed / finished if finished >= rule.min_jobs else 0.0
         if rule.kind == "queue_depth":
-            counts = queue.get_job_counts("waiting")
-            return float(counts.get("waiting", 0) + counts.get("paused", 0))
+            counts = queue.get_job_counts(JobState.WAITING)
+            return float(counts.get(JobState.WAITING, 0) + counts.get(PAUSED, 0))
         if rule.kind == "oldest_waiting":
-            age = queue.get_metrics("completed", 0, 0).oldest_waiting_age_ms
-            return (age or 0) / 1000
+            return (oldest_waiting_age_ms(queue) or 0) / 1000
         if rule.kind == "no_workers":
             return float(len(get_workers(queue)))
         return float(self._stalled_in_window(rule, queue, now))
@@ -176,7 +178,9 @@ class AlertEngine:
     def _stalled_in_window(self, rule: Rule, queue: Queue, now: int) -> int:
         """Stalls counted since the oldest sample inside the window (samples kept in Redis, so a
         new leader goes on from the old one's)."""
-        total = int(cast(bytes | None, self.client.hget(queue.store.keys.metric_totals, "stalled")) or 0)
+        total = int(
+            cast(bytes | None, self.client.hget(queue.store.keys.metric_totals, EventName.STALLED)) or 0
+        )
         field = f"{rule.name}\n{queue.name}"
         raw = cast(bytes | None, self.client.hget(self.keys.samples, field))
         samples = [s for s in (json.loads(raw) if raw else []) if s[0] >= now - rule.window_s * 1000]

@@ -4,7 +4,7 @@ and the actions on a job (retry, cancel, promote, remove) and adding one."""
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
@@ -15,10 +15,10 @@ from pipeline.api.problems import InvalidRequestError
 from pipeline.api.security import Admin, Operator
 from pipeline.errors import JobNotFoundError
 from pipeline.queue import Queue
+from pipeline.states import PAUSED, JobState
 
 router = APIRouter(prefix="/queues/{queue}/jobs", tags=["jobs"])
 
-State = Literal["waiting", "delayed", "active", "completed", "failed"]
 #: Most jobs one search request reads, so a search costs a bounded amount of Redis time.
 SEARCH_WINDOW_MAX = 5_000
 LOG_PAGE_MAX = 1_000
@@ -51,12 +51,12 @@ def _check_page_size(page_size: int) -> None:
 
 def state_total(queue: Queue, state: str) -> int:
     counts = queue.get_job_counts(state)
-    return counts[state] + counts.get("paused", 0)  # a paused queue's waiting jobs count as paused
+    return counts[state] + counts.get(PAUSED, 0)  # a paused queue's waiting jobs count as paused
 
 
 def job_view(queue: Queue, job: dict[str, Any]) -> dict[str, Any]:
     """A job's record plus when a delayed job is due (Redis's clock, epoch ms)."""
-    if job["state"] == "delayed":
+    if job["state"] == JobState.DELAYED:
         due = queue.client.zscore(queue.store.keys.delayed, job["id"])
         job["delayed_until"] = None if due is None else int(due)
     return job
@@ -65,7 +65,7 @@ def job_view(queue: Queue, job: dict[str, Any]) -> dict[str, Any]:
 @router.get("")
 def list_jobs(
     queue: QueueDep,
-    state: State = "waiting",
+    state: JobState = JobState.WAITING,
     page: Annotated[int, Query(ge=1, le=10**9, description="1 is the first page")] = 1,
     page_size: Annotated[
         int, Query(ge=1, description="jobs per page, at most PIPELINE_API_PAGE_SIZE_MAX")
@@ -90,7 +90,7 @@ def list_jobs(
 @router.get("/search")
 def search_jobs(
     queue: QueueDep,
-    state: State = "waiting",
+    state: JobState = JobState.WAITING,
     name: Annotated[str | None, Query(max_length=500, description="only jobs of this job name")] = None,
     field: Annotated[
         str | None, Query(max_length=200, description="a top-level field of the job data")

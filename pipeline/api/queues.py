@@ -4,16 +4,17 @@ queue-wide actions (pause/resume, clean, empty); the audit log."""
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from pipeline.api import audit
 from pipeline.api.deps import QueueDep, known_queue_names
-from pipeline.api.problems import NotFoundError
+from pipeline.api.problems import InvalidRequestError, NotFoundError
 from pipeline.api.security import Admin, Operator
 from pipeline.queue import Queue
+from pipeline.states import FinalState, JobState
 
 router = APIRouter(tags=["queues"])
 
@@ -44,8 +45,8 @@ def queue_metrics(
     return {
         "counts": queue.get_job_counts(),
         "paused": queue.is_paused(),
-        "completed": asdict(queue.get_metrics("completed", 0, minutes - 1)),
-        "failed": asdict(queue.get_metrics("failed", 0, minutes - 1)),
+        JobState.COMPLETED: asdict(queue.get_metrics(JobState.COMPLETED, 0, minutes - 1)),
+        JobState.FAILED: asdict(queue.get_metrics(JobState.FAILED, 0, minutes - 1)),
         "rate_limit": queue.get_rate_limit(),
     }
 
@@ -67,13 +68,18 @@ def resume(queue: QueueDep, _: Operator) -> dict[str, str]:
 def clean(
     queue: QueueDep,
     _: Operator,
+    grace_ms: Annotated[
+        int | None, Query(ge=0, le=10**13, description="only jobs finished more than this many ms ago")
+    ] = None,
+    status: FinalState = FinalState.COMPLETED,
     grace: Annotated[
-        int, Query(ge=0, le=10**13, description="only jobs finished more than this many ms ago")
-    ] = 0,
-    status: Literal["completed", "failed"] = "completed",
+        int | None, Query(ge=0, le=10**13, deprecated=True, description="the old name of grace_ms")
+    ] = None,
 ) -> dict[str, Any]:
-    """Delete completed (or failed) jobs that finished more than ``grace`` ms ago."""
-    removed = queue.clean(grace, status)
+    """Delete completed (or failed) jobs that finished more than ``grace_ms`` ms ago."""
+    if grace_ms is not None and grace is not None:
+        raise InvalidRequestError("give grace_ms or its old name grace, not both", field="grace")
+    removed = queue.clean(grace_ms if grace is None else grace, status)
     return {"message": f"Removed {len(removed)} {status} job(s)", "removed": len(removed)}
 
 
@@ -87,7 +93,7 @@ def promote_all(queue: QueueDep, _: Operator) -> dict[str, Any]:
 @router.post("/queues/{queue}/retry-failed", responses={404: {}})
 def retry_failed(queue: QueueDep, _: Operator) -> dict[str, Any]:
     """Move every failed job back to waiting (the oldest failure first)."""
-    retried = queue.retry_jobs("failed")
+    retried = queue.retry_jobs(JobState.FAILED)
     return {"message": f"Retried {retried} failed job(s)", "retried": retried}
 
 

@@ -12,6 +12,7 @@
   Events: "waiting" (prev = delayed) per job.
 ]]
 --- @include "emit"
+--- @include "mark_waiting"
 --- @include "push_waiting"
 --- @include "read_record"
 --- @include "wake"
@@ -21,10 +22,8 @@ for _, job_id in ipairs(ids) do
   local job_key = ARGV[2] .. job_id
   redis.call("ZREM", KEYS[1], job_id)
   local kind, _, prio = read_record(job_key)
-  if kind == "string" then
-    redis.call("SETRANGE", job_key, 0, "w")
-  elseif kind == "hash" then
-    redis.call("HSET", job_key, "state", "waiting")
+  if kind == "string" or kind == "hash" then
+    mark_waiting(job_key, kind)
   end
   if kind ~= "none" then
     push_waiting(KEYS[2], KEYS[3], KEYS[4], job_id, prio, false)

@@ -12,6 +12,7 @@
 ]]
 --- @include "codes"
 --- @include "emit"
+--- @include "mark_waiting"
 --- @include "push_waiting"
 --- @include "read_record"
 --- @include "redis_ms"
@@ -31,11 +32,7 @@ if delay > 0 then
 else
   redis.call("ZREM", KEYS[2], job_id)
   local kind, _, prio = read_record(job_key)
-  if kind == "string" then
-    redis.call("SETRANGE", job_key, 0, "w")
-  else
-    redis.call("HSET", job_key, "state", "waiting")
-  end
+  mark_waiting(job_key, kind)
   push_waiting(KEYS[3], KEYS[4], KEYS[5], job_id, prio, false)
   emit(KEYS[7], ARGV[3], "waiting", job_id, "prev", "delayed")
 end

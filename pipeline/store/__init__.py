@@ -22,8 +22,9 @@ and encoded beforehand, in :mod:`pipeline.prepare`.
 
 from __future__ import annotations
 
+from pipeline.clock import now_ms
 from pipeline.store.admin import AdminStore
-from pipeline.store.base import StoreBase, now_ms
+from pipeline.store.base import StoreBase
 from pipeline.store.codec import Entry, Failure, Fetched, decode_json, inbox_entry, pair_codes
 from pipeline.store.producer import ProducerStore
 from pipeline.store.reads import ReadStore

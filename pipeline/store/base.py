@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 import redis
 
+from pipeline.clock import Clock, now_ms
 from pipeline.connection import node_client
 from pipeline.keys import QueueKeys
 from pipeline.scripts import Scripts
 from pipeline.store.script_keys import ScriptKeys
-
-
-def now_ms() -> int:
-    """This host's clock in epoch ms (record timestamps only: schedules count on Redis's clock)."""
-    return int(time.time() * 1000)
 
 
 class StoreBase:
@@ -29,7 +22,7 @@ class StoreBase:
         queue_name: str,
         events_max_len: int = 10_000,
         *,
-        clock: Callable[[], int] = now_ms,
+        clock: Clock = now_ms,
     ) -> None:
         """``clock`` gives this host's time in epoch ms (a test may pass a skewed one)."""
         self.client = client

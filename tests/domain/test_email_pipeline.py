@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from actors.email.service import EmailService
+from actors.email.service import PASSWORD_RESET_OPTIONS, EmailService
 from actors.errors import InvalidAddressError
 from pipeline.errors import JobFailedError
 from pipeline.job import JobState
@@ -60,14 +60,22 @@ def test_a_hundred_bulk_emails_arrive_exactly_once_each(
     assert {existing(email_queue, j.id).progress for j in jobs} == {100}
 
 
+def test_a_password_reset_gets_the_seeds_retry_policy(service: EmailService) -> None:
+    job = service.send_password_reset_email("ada@example.com", "T0K3N")
+
+    assert job.opts["attempts"] == 3 and job.opts["backoff"] == {"type": "exponential", "delay": 5000}
+    assert job.opts["remove_on_complete"] is True and job.opts["remove_on_fail"] is False
+
+
 def test_a_server_answering_451_twice_gets_the_password_reset_on_the_third_attempt(
-    service: EmailService,
     email_queue: Queue,
     smtp_server: SmtpServer,
     domain_worker: Callable[..., WorkerProcess],
 ) -> None:
-    # Given a server that defers the first two deliveries (and the seed's backoff: 5 s, then 10 s)
+    # Given a server that defers the first two deliveries, and the seed's policy with a short backoff
     smtp_server.sink.defer("ada@example.com", 2)
+    options = {**PASSWORD_RESET_OPTIONS, "backoff": {"type": "exponential", "delay": 200}}
+    service = EmailService(email_queue, reset_options=options)
     domain_worker()
 
     # When a password reset is queued

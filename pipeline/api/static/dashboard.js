@@ -224,7 +224,7 @@ function renderQueueActions(name, q) {
     button(box, "Clean " + status, () => {
       const grace = window.prompt(`Delete ${status} jobs of ${name} that finished more than how many seconds ago?`, "0");
       if (grace === null) return null;
-      return call("DELETE", `${path}/clean?status=${status}&grace=${Math.max(0, Math.round(Number(grace) * 1000)) || 0}`);
+      return call("DELETE", `${path}/clean?status=${status}&grace_ms=${Math.max(0, Math.round(Number(grace) * 1000)) || 0}`);
     }, {role: "operator", danger: true});
   }
   button(box, "Empty", () => call("DELETE", path + "/waiting"),

@@ -5,6 +5,7 @@
 ]]
 --- @include "push_waiting"
 --- @include "emit"
+--- @include "mark_waiting"
 --- @include "read_record"
 local function promote_due(delayed_key, wait_key, prio_key, seq_key, events_key, max_len, prefix, now)
   local due = redis.call("ZRANGEBYSCORE", delayed_key, "-inf", now, "LIMIT", 0, 1000)
@@ -13,11 +14,7 @@ local function promote_due(delayed_key, wait_key, prio_key, seq_key, events_key,
     local job_key = prefix .. job_id
     local kind, _, prio = read_record(job_key)
     if kind ~= "none" then
-      if kind == "string" then
-        redis.call("SETRANGE", job_key, 0, "w")
-      else
-        redis.call("HSET", job_key, "state", "waiting")
-      end
+      mark_waiting(job_key, kind)
       push_waiting(wait_key, prio_key, seq_key, job_id, prio, false)
       emit(events_key, max_len, "waiting", job_id, "prev", "delayed")
     end
