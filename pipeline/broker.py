@@ -16,10 +16,11 @@ from typing import Any, NamedTuple
 
 import dramatiq
 import redis
+from dramatiq.broker import MessageProxy
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.errors import ActorNotFound, QueueJoinTimeout
 from dramatiq.message import Message
-from dramatiq.middleware import Middleware, MiddlewareError, SkipMessage, TimeLimit
+from dramatiq.middleware import Middleware, MiddlewareError, TimeLimit
 
 from pipeline import app, keys
 from pipeline.connection import address_of, make_client, redis_address
@@ -275,9 +276,6 @@ class PipelineBroker(RedisBroker):
             started = getattr(args[0], "started", None)
             if started is not None:  # a job handed over directly: its consumer may go on
                 started.set()
-        elif signal == "nack" or (signal == "ack" and _fails_on_ack(args[0])):
-            # Before the transition, so a join that sees the queue empty also sees the failure.
-            self.record_dead_letter(args[0])
 
     def get_declared_delay_queues(self) -> set[str]:
         """Always empty: delayed jobs wait in their own queue's delayed set, not in a ``.DQ`` queue."""
@@ -300,7 +298,7 @@ class PipelineBroker(RedisBroker):
         for queue_name in list(self.queues):
             self.flush(queue_name)
 
-    def record_dead_letter(self, message: Message[Any]) -> None:
+    def record_dead_letter(self, message: Message[Any] | MessageProxy) -> None:
         """Remember a job this process's workers failed, for ``dead_letters`` and ``join(fail_fast=True)``.
 
         The exception is kept as its type and arguments, never the object: holding it would
@@ -311,7 +309,7 @@ class PipelineBroker(RedisBroker):
             exception = ActorNotFound(message.actor_name)
         if exception is None:
             exception = PipelineError(getattr(message, "failure_reason", None) or "job failed")
-        plain = getattr(message, "_message", message)
+        plain: Message[Any] = message._message if isinstance(message, MessageProxy) else message
         letters = self.dead_letters_by_queue.setdefault(message.queue_name, collections.deque(maxlen=1000))
         letters.append(DeadLetter(plain, type(exception), exception.args, str(exception)))
 
@@ -344,16 +342,6 @@ class PipelineBroker(RedisBroker):
         if fail_fast if fail_fast is not None else self.fail_fast_default:
             for letter in self.dead_letters_by_queue.get(queue_name, ()):
                 raise letter.exception()
-
-
-def _fails_on_ack(message: Any) -> bool:
-    """Whether the consumer's ack will fail this job: it raised, and no retry was decided."""
-    exception = getattr(message, "_exception", None)
-    return (
-        exception is not None
-        and getattr(message, "retry_delay", None) is None
-        and not isinstance(exception, SkipMessage)
-    )
 
 
 class DeadLetter(NamedTuple):

@@ -247,11 +247,15 @@ class JobConsumer(Consumer):
         return JobMessage(Message(**fields), fetched, job_name, reason=reason)
 
     def ack(self, message: MessageProxy) -> None:
+        if _fails_on_ack(message):
+            # Before the transition, so a join that sees the queue empty also sees the failure.
+            self.broker.record_dead_letter(message)
         job = message if isinstance(message, JobMessage) else self._held(message, "ack")
         if job is not None:
             self._report(job, self._ack)
 
     def nack(self, message: MessageProxy) -> None:
+        self.broker.record_dead_letter(message)
         job = message if isinstance(message, JobMessage) else self._held(message, "nack")
         if job is not None:
             self._report(job, self._nack)
@@ -493,3 +497,13 @@ class JobConsumer(Consumer):
         if limit is None:
             limit = self.broker.default_time_limit()
         return int(limit)
+
+
+def _fails_on_ack(message: Any) -> bool:
+    """Whether acking this message fails its job: it raised, and no retry was decided."""
+    exception = getattr(message, "_exception", None)
+    return (
+        exception is not None
+        and getattr(message, "retry_delay", None) is None
+        and not isinstance(exception, SkipMessage)
+    )

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import dramatiq
 import redis
+from dramatiq.broker import MessageProxy
+from dramatiq.message import Message
 
 if TYPE_CHECKING:
     from pipeline.queue import Queue
@@ -73,4 +75,8 @@ class ConsumerBroker(JobBroker, Protocol):
 
     def default_time_limit(self) -> int:
         """The time limit (ms) of a job whose actor sets none."""
+        ...
+
+    def record_dead_letter(self, message: Message[Any] | MessageProxy) -> None:
+        """Remember a job this process's workers are failing (``join(fail_fast=True)``)."""
         ...
