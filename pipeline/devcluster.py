@@ -29,6 +29,7 @@ from typing import Any
 
 import redis
 
+from pipeline.deprecated import renamed
 from pipeline.embedded import die_with_parent
 from pipeline.errors import ConfigurationError, PipelineError
 from pipeline.settings import Settings, format_addresses
@@ -42,15 +43,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_until(predicate: Callable[..., Any], timeout: float, what: str, *args: Any) -> None:
-    """Call ``predicate(*args)`` until it is true; fail naming ``what`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
+def wait_until(predicate: Callable[..., Any], timeout_s: float, what: str, *args: Any) -> None:
+    """Call ``predicate(*args)`` until it is true; fail naming ``what`` after ``timeout_s`` seconds."""
+    deadline = time.monotonic() + timeout_s
     while True:
         with contextlib.suppress(redis.RedisError, OSError):
             if predicate(*args):
                 return
         if time.monotonic() > deadline:
-            raise PipelineError(f"local Redis: {what} did not happen within {timeout:.0f} s")
+            raise PipelineError(f"local Redis: {what} did not happen within {timeout_s:.0f} s")
         time.sleep(0.05)
 
 
@@ -235,10 +236,12 @@ class LocalCluster(_ServerSet):
         env = {"REDIS_CLUSTER_NODES": format_addresses(tuple(s.address for s in self.nodes))}
         return {**env, "REDIS_PASSWORD": self.password} if self.password else env
 
-    def wait_healthy(self, timeout: float = 30) -> None:
-        """Wait until every live node sees the cluster as whole again (after a failover)."""
+    def wait_healthy(self, timeout_s: float | None = None, *, timeout: float | None = None) -> None:
+        """Wait until every live node sees the cluster as whole again (after a failover), for up to
+        ``timeout_s`` seconds (default 30; ``timeout`` is its deprecated old name)."""
+        timeout_s = renamed(timeout_s, timeout, new="timeout_s", old="timeout", owner="wait_healthy")
         for server in self.nodes:
-            wait_until(_cluster_ok, timeout, "the cluster healing", server)
+            wait_until(_cluster_ok, 30 if timeout_s is None else timeout_s, "the cluster healing", server)
 
 
 def _knows(server: Server, count: int) -> bool:

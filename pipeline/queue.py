@@ -271,7 +271,7 @@ class Queue:
 
     @translate_errors
     def get_metrics(
-        self, kind: str = "completed", start: int = 0, end: int = -1, *, name: str | None = None
+        self, kind: str = JobState.COMPLETED, start: int = 0, end: int = -1, *, name: str | None = None
     ) -> Metrics:
         """Completed or failed jobs per minute (newest first) over minutes ``start``..``end`` ago,
         with duration percentiles and the oldest waiting job's age; one job name or all."""
@@ -402,7 +402,7 @@ class Queue:
 
     @translate_errors
     def retry_jobs(
-        self, state: str = "failed", count: int | None = None, *, progress: Progress | None = None
+        self, state: str = JobState.FAILED, count: int | None = None, *, progress: Progress | None = None
     ) -> int:
         """Put failed jobs back to waiting, the oldest failure first (Bull's ``retryJobs``); all
         of them unless ``count``.  Each keeps its attempts made, as ``job.retry()`` does."""

@@ -46,7 +46,7 @@ class Child:
     name: str
     argv: list[str]
     proc: subprocess.Popen[bytes] | None = None
-    stop_timeout: float = 15.0
+    stop_timeout_s: float = 15.0
 
     def start(self, env: dict[str, str], log_dir: Path | None) -> None:
         """Start it; its output goes to ``<log_dir>/<name>.log`` (appended), or to ours when None."""
@@ -75,7 +75,7 @@ class Child:
             return
         self.proc.send_signal(signal.SIGTERM)
         try:
-            self.proc.wait(self.stop_timeout)
+            self.proc.wait(self.stop_timeout_s)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(5)
@@ -113,7 +113,7 @@ def build_children(options: Options) -> list[Child]:
                 "--worker-shutdown-timeout",
                 "10000",
             ],
-            stop_timeout=30.0,
+            stop_timeout_s=30.0,
         ),
         Child("scheduler", [python, "-m", "pipeline.cli", "scheduler"]),
         Child(
@@ -228,8 +228,8 @@ def _report_dead(children: list[Child], log_dir: Path | None, say: Callable[[str
                 say("\n".join(f"  {line}" for line in lines) + f"\n  (all of it in {path})")
 
 
-def _wait_until_ready(url: str, children: list[Child], stop: threading.Event, timeout: float = 60) -> bool:
-    deadline = time.monotonic() + timeout
+def _wait_until_ready(url: str, children: list[Child], stop: threading.Event, timeout_s: float = 60) -> bool:
+    deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline and not stop.is_set():
         if not all(c.alive() for c in children):
             return False
@@ -244,11 +244,11 @@ def _wait_until_ready(url: str, children: list[Child], stop: threading.Event, ti
 
 
 def _wait_for_worker(
-    settings: Settings, children: list[Child], stop: threading.Event, timeout: float = 60
+    settings: Settings, children: list[Child], stop: threading.Event, timeout_s: float = 60
 ) -> bool:
     """Until the worker's first heartbeat: its queues are then known, so the API serves them."""
     client = make_client(settings)
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + timeout_s
     try:
         while time.monotonic() < deadline and not stop.is_set():
             if not all(c.alive() for c in children):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
-from pipeline.states import JobState
+from pipeline.states import PAUSED, JobState
 from pipeline.store.base import StoreBase
 from pipeline.store.codec import decoded, record
 
@@ -45,7 +45,7 @@ class ReadStore(StoreBase):
             out[state] = int(n)
         if paused and JobState.WAITING in out:
             # Bull's vocabulary: jobs of a paused queue count as paused, not waiting.
-            out["paused"] = out[JobState.WAITING]
+            out[PAUSED] = out[JobState.WAITING]
             out[JobState.WAITING] = 0
         return out
 
