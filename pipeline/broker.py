@@ -31,6 +31,7 @@ from pipeline.prepare import prepare_message
 from pipeline.queue import Queue
 from pipeline.reconnect import ConnectionWatch
 from pipeline.settings import Settings
+from pipeline.states import JobState
 from pipeline.store import QueueStore
 
 #: Actor options the broker itself implements (job naming, keeping finished records).
@@ -335,7 +336,7 @@ class PipelineBroker(RedisBroker):
         """
         deadline = None if timeout is None else time.monotonic() + timeout / 1000
         queue = self.queue(queue_name)
-        while sum(queue.get_job_counts("waiting", "delayed", "active").values()):
+        while sum(queue.get_job_counts(JobState.WAITING, JobState.DELAYED, JobState.ACTIVE).values()):
             if deadline is not None and time.monotonic() >= deadline:
                 raise QueueJoinTimeout(queue_name)
             time.sleep(interval / 1000)

@@ -33,6 +33,7 @@ from pipeline.connection import REDIS_ERRORS, UNAVAILABLE_ERRORS, node_pool
 from pipeline.encoding import decode_message
 from pipeline.errors import UnknownJobNameError, UnreadableJobError
 from pipeline.job_message import JobMessage as JobMessage  # re-exported: it used to live here
+from pipeline.job_message import Outcome
 from pipeline.options import DEFAULT_STACKTRACE_LIMIT, keep_count
 from pipeline.ports import ConsumerBroker
 from pipeline.store import Failure, Fetched, QueueStore
@@ -48,8 +49,11 @@ REPORT_RETRY_MAX_S = 1.0
 UNREADABLE_NAME = "(unreadable)"
 #: A worker-side script's code (complete.lua, retry.lua) as the outcome it records; any
 #: other code (NOT_HELD) means the job is no longer this worker's: "rejected".
-_COMPLETE_OUTCOMES: dict[int, str] = {Code.DONE: "completed", Code.CANCEL_PENDING: "cancelled"}
-_RETRY_OUTCOMES: dict[int, str] = {Code.DONE: "retried", Code.CANCEL_PENDING: "cancelled"}
+_COMPLETE_OUTCOMES: dict[int, Outcome] = {
+    Code.DONE: Outcome.COMPLETED,
+    Code.CANCEL_PENDING: Outcome.CANCELLED,
+}
+_RETRY_OUTCOMES: dict[int, Outcome] = {Code.DONE: Outcome.RETRIED, Code.CANCEL_PENDING: Outcome.CANCELLED}
 
 
 class JobConsumer(Consumer):
@@ -297,20 +301,20 @@ class JobConsumer(Consumer):
         delay = message.retry_delay
         if delay is not None:
             code = self.store.retry(message.job_id, message.token, delay, self._failure(message))
-            message.recorded(_RETRY_OUTCOMES.get(code, "rejected"))
+            message.recorded(_RETRY_OUTCOMES.get(code, Outcome.REJECTED))
         elif exception is not None and not isinstance(exception, SkipMessage):
             # Without a Retries middleware Dramatiq would call this "done"; a job that raised failed.
             self._fail(message)
         else:
             self._complete(message)
-        if message.outcome == "cancelled":
+        if message.outcome is Outcome.CANCELLED:
             self._fail(message, self._cancel_reason(message))
-        if message.outcome == "rejected":
+        if message.outcome is Outcome.REJECTED:
             self._log_rejected(message, "outcome")
 
     def _nack(self, message: JobMessage) -> None:
         self._fail(message)
-        if message.outcome == "rejected":
+        if message.outcome is Outcome.REJECTED:
             self._log_rejected(message, "failure")
 
     def _log_rejected(self, message: JobMessage, what: str) -> None:
@@ -442,7 +446,7 @@ class JobConsumer(Consumer):
         finally:
             with self.taking_lock:
                 self.taking -= take
-        message.recorded(_COMPLETE_OUTCOMES.get(code, "rejected"))
+        message.recorded(_COMPLETE_OUTCOMES.get(code, Outcome.REJECTED))
         if self.handoff is not None:
             for taken_message in messages:
                 if taken_message is not None:
@@ -462,7 +466,7 @@ class JobConsumer(Consumer):
             message.retries_exhausted,
             self._dedup_id(message),
         )
-        message.recorded("failed" if ok else "rejected", failure.reason)
+        message.recorded(Outcome.FAILED if ok else Outcome.REJECTED, failure.reason)
 
     @staticmethod
     def _dedup_id(message: JobMessage) -> str:

@@ -7,6 +7,7 @@ see it as Dramatiq's ``MessageProxy``, plus the job's id, name and lock token.
 from __future__ import annotations
 
 import threading
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from dramatiq.broker import MessageProxy
@@ -17,6 +18,17 @@ from pipeline.job import Job, JobState
 if TYPE_CHECKING:
     from pipeline.queue import Queue
     from pipeline.store import Fetched
+
+
+class Outcome(StrEnum):
+    """What the consumer stored for an attempt."""
+
+    COMPLETED = "completed"
+    RETRIED = "retried"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    #: The job was no longer this worker's (its lock lapsed and was taken back): nothing stored.
+    REJECTED = "rejected"
 
 
 class JobMessage(MessageProxy):
@@ -60,8 +72,8 @@ class JobMessage(MessageProxy):
         self._reason = reason
         self._exhausted = False
         self._cancel_reason: str | None = None
-        #: What the consumer stored: "completed", "retried", "failed", "cancelled" or "rejected".
-        self.outcome: str | None = None
+        #: What the consumer stored.
+        self.outcome: Outcome | None = None
         #: The failure reason the consumer stored with "failed".
         self.recorded_reason: str | None = None
         # The consumer's own bookkeeping of the job it holds.
@@ -116,7 +128,7 @@ class JobMessage(MessageProxy):
 
     # -- what was stored (the consumer) ------------------------------------------------------
 
-    def recorded(self, outcome: str, reason: str | None = None) -> None:
+    def recorded(self, outcome: Outcome, reason: str | None = None) -> None:
         """The consumer stored ``outcome`` (with ``reason`` for a failure)."""
         self.outcome = outcome
         self.recorded_reason = reason
