@@ -25,7 +25,7 @@ import redis
 import uvicorn
 from playwright.sync_api import sync_playwright
 
-from pipeline import app
+from pipeline import wiring
 from pipeline.api import create_app
 from pipeline.api.auth import Credentials
 from pipeline.queue import Queue
@@ -47,7 +47,7 @@ def main() -> int:
 
     namespace = f"bc{uuid.uuid4().hex[:7]}"
     settings = Settings.from_env().replace(redis_url=args.redis_url, namespace=namespace, redis_explicit=True)
-    app.configure(settings)
+    wiring.configure(settings)
     queue = Queue("console-bench")
     try:
         for start in range(0, args.jobs, 5_000):

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from dramatiq.middleware import Middleware
 
-from pipeline import app
+from pipeline import wiring
 
 
 class MetricsExporter(Middleware):
@@ -15,7 +15,7 @@ class MetricsExporter(Middleware):
 
     @property
     def forks(self) -> list[Callable[[], int]]:
-        if not app.get_settings().metrics_port:
+        if not wiring.get_settings().metrics_port:
             return []
         # Deferred: only a worker asked to serve metrics pays for loading prometheus_client.
         from pipeline.prometheus import serve_worker_metrics

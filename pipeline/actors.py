@@ -9,7 +9,7 @@ by ``PIPELINE_ACTOR_MODULES``.  Dramatiq's CLI flags (``--processes``,
 
 from __future__ import annotations
 
-from pipeline import app, plugins
+from pipeline import plugins, wiring
 from pipeline.boot import at_worker_start, worker_broker
 
 broker = worker_broker()
@@ -20,5 +20,7 @@ at_worker_start(
     )
 )
 at_worker_start(
-    lambda: plugins.import_actor_modules(app.get_settings().actor_modules, named_by="PIPELINE_ACTOR_MODULES")
+    lambda: plugins.import_actor_modules(
+        wiring.get_settings().actor_modules, named_by="PIPELINE_ACTOR_MODULES"
+    )
 )

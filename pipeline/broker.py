@@ -22,7 +22,7 @@ from dramatiq.errors import ActorNotFound, QueueJoinTimeout
 from dramatiq.message import Message
 from dramatiq.middleware import Middleware, MiddlewareError, TimeLimit
 
-from pipeline import app, keys
+from pipeline import keys, wiring
 from pipeline.connection import address_of, make_client, redis_address
 from pipeline.consumer import JobConsumer
 from pipeline.errors import ConfigurationError, PipelineError
@@ -74,7 +74,7 @@ class PipelineBroker(RedisBroker):
         """
         for ignored in ("maintenance_chance", "heartbeat_timeout", "dead_message_ttl"):
             parameters.pop(ignored, None)
-        base = settings or app.get_settings()
+        base = settings or wiring.get_settings()
         if namespace is not None:
             base = base.replace(namespace=namespace)
         if url:
@@ -85,7 +85,7 @@ class PipelineBroker(RedisBroker):
         if client is None and (url or parameters):
             client = _client(url, parameters)
         elif client is None and settings is None:
-            client = app.get_client()
+            client = wiring.get_client()
         if client is None:
             client = make_client(self.settings)
         if middleware is None:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import click
 import redis
 
-from pipeline import app, cli_alerts, cli_dev, cli_ops, cli_run, plugins
+from pipeline import cli_alerts, cli_dev, cli_ops, cli_run, plugins, wiring
 from pipeline.connection import UNAVAILABLE_ERRORS, address_of, reason_of, setting_of
 from pipeline.errors import PipelineError, RedisUnavailableError
 from pipeline.settings import Settings
@@ -44,12 +44,12 @@ class PipelineGroup(click.Group):
         except PipelineError as exc:
             raise CommandError(str(exc)) from None
         except UNAVAILABLE_ERRORS as exc:
-            client = app.get_client()
+            client = wiring.get_client()
             raise CommandError(
                 str(RedisUnavailableError(address_of(client), reason_of(exc), setting_of(client)))
             ) from None
         except redis.exceptions.InvalidResponse:
-            client = app.get_client()
+            client = wiring.get_client()
             source = setting_of(client)
             raise CommandError(
                 f"the server at {address_of(client)}"
@@ -85,7 +85,7 @@ def cli(redis_url: str | None, namespace: str | None) -> None:
             settings = settings.replace(redis_url=redis_url, redis_explicit=True)
         if namespace:
             settings = settings.replace(namespace=namespace)
-        app.configure(settings)
+        wiring.configure(settings)
 
 
 def _register() -> None:

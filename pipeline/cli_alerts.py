@@ -6,7 +6,7 @@ from dataclasses import asdict
 
 import click
 
-from pipeline import app
+from pipeline import wiring
 from pipeline.alerts import AlertEngine, check_settings, load_rules
 from pipeline.cli_common import json_option, print_json, stdout, table, when
 
@@ -19,7 +19,7 @@ def alerts(ctx: click.Context, as_json: bool) -> None:
     if ctx.invoked_subcommand is not None:
         return
     rules = load_rules()
-    engine = AlertEngine(rules, settings=app.get_settings(), client=app.get_client())
+    engine = AlertEngine(rules, settings=wiring.get_settings(), client=wiring.get_client())
     states = engine.states()
     if as_json:
         print_json({"rules": [r.as_dict() for r in rules], "states": [asdict(s) for s in states]})
@@ -43,7 +43,7 @@ def alerts(ctx: click.Context, as_json: bool) -> None:
 def check() -> None:
     """Validate the alert rules and notification settings without connecting to Redis."""
     rules = load_rules()
-    check_settings(app.get_settings())
+    check_settings(wiring.get_settings())
     stdout().print(f"{len(rules)} alert rule(s) OK.", highlight=False)
 
 

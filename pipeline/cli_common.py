@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from pipeline import app
+from pipeline import wiring
 from pipeline.errors import UnknownQueueError
 from pipeline.keys import queues_set
 from pipeline.queue import Queue
@@ -39,8 +39,8 @@ def stderr() -> Console:
 
 def queue_names() -> list[str]:
     """Every known queue of the configured namespace, sorted."""
-    client = app.get_client()
-    members = client.smembers(queues_set(app.get_settings().namespace))
+    client = wiring.get_client()
+    members = client.smembers(queues_set(wiring.get_settings().namespace))
     return sorted(m.decode() for m in members)  # type: ignore[union-attr]
 
 

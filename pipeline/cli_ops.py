@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from pipeline import app
+from pipeline import wiring
 from pipeline.cli_common import (
     confirm,
     json_option,
@@ -45,7 +45,7 @@ def queues(as_json: bool) -> None:
         return
     _counts_table({r["name"]: r["counts"] for r in rows})
     if not rows:
-        stdout().print(f"No queues yet in namespace {app.get_settings().namespace!r}.")
+        stdout().print(f"No queues yet in namespace {wiring.get_settings().namespace!r}.")
 
 
 @click.command()

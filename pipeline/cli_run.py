@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from pipeline import app
+from pipeline import wiring
 from pipeline.connection import describe
 from pipeline.connection import ping as ping_redis
 from pipeline.embedded import ensure_redis
@@ -162,7 +162,7 @@ def api(host: str, port: int, allow_unauthenticated: bool) -> None:
 
     credentials = Credentials.from_settings(Settings.from_env())
     refuse_unprotected(host, credentials, allow_unauthenticated=allow_unauthenticated)
-    ping_redis(app.get_client())
+    ping_redis(wiring.get_client())
     if credentials.empty:
         click.echo("No API credentials configured: anyone who reaches this address has the admin role.")
     click.echo(f"Dashboard on http://{host}:{port}/  (API under /queues, docs at /docs)")
@@ -192,7 +192,7 @@ def scheduler() -> None:
 @click.command()
 def ping() -> None:
     """Check that the configured Redis answers (exit 0), for health checks and scripts."""
-    ping_redis(app.get_client())
+    ping_redis(wiring.get_client())
     click.echo("Redis answers.")
 
 

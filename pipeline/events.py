@@ -16,7 +16,7 @@ from typing import Any, cast
 
 import redis
 
-from pipeline import app
+from pipeline import wiring
 from pipeline.connection import translate_errors
 from pipeline.deprecated import renamed
 from pipeline.keys import QueueKeys
@@ -49,7 +49,7 @@ class QueueEvents:
         client: redis.Redis | None = None,
         settings: Settings | None = None,
     ) -> None:
-        self.settings = settings or app.get_settings()
+        self.settings = settings or wiring.get_settings()
         if client is None:
             client = Queue(queue_name, settings=self.settings).client
         self.client = client

@@ -34,7 +34,7 @@ from prometheus_client import CollectorRegistry, generate_latest, start_http_ser
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 
-from pipeline import app
+from pipeline import wiring
 from pipeline.keys import queues_set
 from pipeline.metrics import DURATION_BUCKETS_MS, get_workers, oldest_waiting_age_ms
 from pipeline.queue import Queue
@@ -54,8 +54,8 @@ class QueueCollector(Collector):
         self._client = client
 
     def _queues(self) -> list[Queue]:
-        settings = self._settings or app.get_settings()
-        client = self._client or app.get_client()
+        settings = self._settings or wiring.get_settings()
+        client = self._client or wiring.get_client()
         names = sorted(m.decode() for m in cast(set[bytes], client.smembers(queues_set(settings.namespace))))
         return [Queue(name, client=client, settings=settings) for name in names]
 
@@ -171,7 +171,7 @@ def render(settings: Settings | None = None, client: redis.Redis | None = None) 
 
 def serve_worker_metrics() -> int:
     """Dramatiq fork function: serve ``/metrics`` on ``PIPELINE_METRICS_PORT`` until stopped."""
-    settings = app.get_settings()
+    settings = wiring.get_settings()
     server, thread = start_http_server(
         settings.metrics_port, settings.metrics_host, registry=registry(settings)
     )

@@ -10,7 +10,7 @@ from typing import Any, overload
 
 import redis
 
-from pipeline import app
+from pipeline import wiring
 from pipeline.clock import Clock, now_ms
 from pipeline.codes import Code, check_job_code, check_queue_code
 from pipeline.connection import follows_failovers, make_client, translate_errors
@@ -64,8 +64,8 @@ class Queue:
         see :meth:`add`.  ``clock`` is the local clock this queue stamps jobs with (see
         :mod:`pipeline.clock`)."""
         self.name = validate_queue_name(name)
-        self.settings = settings or app.get_settings()
-        self.client = client or (app.get_client() if settings is None else _client_for(settings))
+        self.settings = settings or wiring.get_settings()
+        self.client = client or (wiring.get_client() if settings is None else _client_for(settings))
         self.wait_replicas = _count(
             self.settings.wait_replicas if wait_replicas is None else wait_replicas, "wait_replicas", name
         )
@@ -78,7 +78,7 @@ class Queue:
         self._plain_adds = follows_failovers(self.client)
         self.store = QueueStore(
             self.client,
-            app.scripts_for(self.client),
+            wiring.scripts_for(self.client),
             self.settings.namespace,
             name,
             self.settings.events_max_len,

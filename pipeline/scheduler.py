@@ -28,7 +28,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from pipeline import app
+from pipeline import wiring
 from pipeline.alerts import start_alerts
 from pipeline.clock import Clock, now_ms
 from pipeline.connection import REDIS_ERRORS, make_client, ping
@@ -75,7 +75,7 @@ class RepeatScheduler:
         """``poll_interval_s`` is how often the definitions are read again (``poll_interval`` is
         its deprecated old name); ``clock`` is the local clock (:mod:`pipeline.clock`)."""
         self.clock = clock
-        self.settings = settings or app.get_settings()
+        self.settings = settings or wiring.get_settings()
         self._owns_client = client is None
         self.client = client or make_client(self.settings)
         poll_interval_s = renamed(
@@ -212,7 +212,7 @@ def run_scheduler(
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
-    scheduler = RepeatScheduler(settings=settings or app.get_settings(), poll_interval_s=poll_interval_s)
+    scheduler = RepeatScheduler(settings=settings or wiring.get_settings(), poll_interval_s=poll_interval_s)
     scheduler.start()
     # The scheduler processes also evaluate the alert rules (one of them at a time leads).
     alerts = start_alerts(scheduler.settings, stop)

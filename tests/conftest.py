@@ -16,7 +16,7 @@ import redis
 import uvicorn
 
 import pipeline.composition
-from pipeline import app
+from pipeline import wiring
 from pipeline.api import create_app
 from pipeline.api.auth import Credentials
 from pipeline.broker import PipelineBroker
@@ -64,9 +64,9 @@ def client(settings: Settings) -> Iterator[redis.Redis]:
 @pytest.fixture
 def configured(settings: Settings) -> Iterator[Settings]:
     """Point this process's default Queue/broker wiring at the test's Redis and namespace."""
-    app.configure(settings)
+    wiring.configure(settings)
     yield settings
-    app.configure(None)
+    wiring.configure(None)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from pipeline import app
+from pipeline import wiring
 from pipeline.queue import Queue
 from tests.api_support import start_redis
 from tests.conftest import API_TOKENS
@@ -70,7 +70,7 @@ def test_fuzzing_the_api_with_redis_down_finds_only_503s(settings, api_server):
         # One quick retry per call (not three, backing off 0.7 s in all): each 503 comes sooner.
         url = f"redis://127.0.0.1:{port}/0"
         down = settings.replace(redis_url=url, namespace=unique("ns"), redis_retries=1)
-        app.configure(down)
+        wiring.configure(down)
         base = api_server()
         server.terminate()
         server.wait(10)

@@ -7,7 +7,7 @@ import tempfile
 
 import httpx
 
-from pipeline import app
+from pipeline import wiring
 from pipeline.queue import Queue
 from tests.api_support import concrete, routes, start_redis
 from tests.conftest import API_TOKENS
@@ -22,7 +22,7 @@ def test_every_route_is_a_503_while_redis_is_down_and_works_again_after(settings
         # One quick retry per call (not three, backing off 0.7 s in all): each 503 comes sooner.
         url = f"redis://127.0.0.1:{port}/0"
         down = settings.replace(redis_url=url, namespace=unique("ns"), redis_retries=1)
-        app.configure(down)
+        wiring.configure(down)
         queue = unique("q")
         Queue(queue).add("x", {})
         base = api_server()

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from redis.crc import key_slot
 
-from pipeline import Queue, actor, app
+from pipeline import Queue, actor, wiring
 from pipeline.devcluster import LocalCluster
 from pipeline.errors import PipelineError
 from pipeline.events import QueueEvents
@@ -221,7 +221,7 @@ def test_the_api_answers_503_while_a_slot_it_reads_has_no_master_and_serves_agai
             body = response.json()
             assert body["error"] == "RedisUnavailableError" and "REDIS_CLUSTER_NODES" in body["message"]
         # Also in an API process that starts during the outage (its client is made then)
-        app.configure(app.get_settings())
+        wiring.configure(wiring.get_settings())
         assert api.get("/queues").status_code == 503
     finally:
         owner.client.execute_command("CLUSTER ADDSLOTS", slot)

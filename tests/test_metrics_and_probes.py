@@ -11,7 +11,7 @@ import uvicorn
 from fastapi import Depends, HTTPException
 from prometheus_client.parser import text_string_to_metric_families
 
-from pipeline import Queue, actor, app
+from pipeline import Queue, actor, wiring
 from pipeline.api import create_app, probes
 from pipeline.api.auth import Credentials
 from pipeline.settings import Settings
@@ -103,7 +103,7 @@ def test_health_and_ready_answer_while_redis_does(api):
 
 def test_ready_is_503_naming_redis_when_it_is_unreachable(configured):
     dead = free_port()
-    app.configure(configured.replace(redis_url=f"redis://127.0.0.1:{dead}/0"))
+    wiring.configure(configured.replace(redis_url=f"redis://127.0.0.1:{dead}/0"))
     port = free_port()
     server, thread = _serve(port)
     try:

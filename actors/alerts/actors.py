@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from pipeline import UnrecoverableError, actor, app, current_job
+from pipeline import UnrecoverableError, actor, current_job, wiring
 from pipeline.alerts.signing import HEADER, sign
 
 QUEUE = "alerts"
@@ -29,7 +29,7 @@ class WebhookError(Exception):
 @actor(queue_name=QUEUE, job_name="webhook", attempts=8, backoff={"type": "exponential", "delay": 1000})
 def deliver_webhook(url: str, payload: dict[str, Any]) -> dict[str, Any]:
     """POST ``payload`` to ``url`` with an HMAC-SHA256 signature header."""
-    secret = app.get_settings().alert_webhook_secret
+    secret = wiring.get_settings().alert_webhook_secret
     if not secret:
         raise UnrecoverableError(
             "PIPELINE_ALERT_WEBHOOK_SECRET is not set on this worker: cannot sign the webhook"

@@ -85,10 +85,10 @@ class QueueMetricsSource:
 
 def known_queues() -> list[str]:
     """Every queue name this deployment has used (read from Redis)."""
-    from pipeline import app
+    from pipeline import wiring
     from pipeline.keys import queues_set
 
-    raw: set[bytes] = app.get_client().smembers(queues_set(app.get_settings().namespace))  # type: ignore[assignment]
+    raw: set[bytes] = wiring.get_client().smembers(queues_set(wiring.get_settings().namespace))  # type: ignore[assignment]
     return sorted(name.decode() for name in raw)
 
 

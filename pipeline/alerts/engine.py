@@ -26,7 +26,7 @@ from typing import Any, cast
 
 import redis
 
-from pipeline import app
+from pipeline import wiring
 from pipeline.alerts.rules import Rule
 from pipeline.clock import Clock, now_ms
 from pipeline.connection import make_client
@@ -98,10 +98,10 @@ class AlertEngine:
     ) -> None:
         self.rules = rules
         self.clock = clock
-        self.settings = settings or app.get_settings()
+        self.settings = settings or wiring.get_settings()
         check_settings(self.settings)
         self.client = client or make_client(self.settings)
-        self.scripts = app.scripts_for(self.client) if client is not None else Scripts(self.client)
+        self.scripts = wiring.scripts_for(self.client) if client is not None else Scripts(self.client)
         self.keys = AlertKeys.for_namespace(self.settings.namespace)
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.interval_s = self.settings.alert_interval_ms / 1000

@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from pipeline import app as wiring
+from pipeline import wiring
 from pipeline.api import alerts, jobs, live, pages, probes, problems, queues, session
 from pipeline.api.auth import Credentials, Role
 from pipeline.api.security import CSRF_HEADER, SESSION_COOKIE, AuthConfig, require

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from pipeline import app as wiring
+from pipeline import wiring
 from pipeline.alerts import AlertEngine, load_rules
 
 router = APIRouter(tags=["alerts"])

@@ -8,7 +8,7 @@ from typing import Any, cast
 
 import redis
 
-from pipeline import app as wiring
+from pipeline import wiring
 from pipeline.api.auth import Principal
 from pipeline.api.problems import InvalidRequestError
 from pipeline.connection import UNAVAILABLE_ERRORS

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path
 
-from pipeline import app as wiring
+from pipeline import wiring
 from pipeline.errors import UnknownQueueError
 from pipeline.keys import queues_set
 from pipeline.queue import Queue

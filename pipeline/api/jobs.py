@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from pipeline import app as wiring
+from pipeline import wiring
 from pipeline.api.deps import QueueDep, UnknownQueueError, queue_exists
 from pipeline.api.problems import InvalidRequestError
 from pipeline.api.security import Admin, Operator

@@ -26,7 +26,7 @@ from fastapi.responses import StreamingResponse
 from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
 from redis.crc import key_slot
 
-from pipeline import app as wiring
+from pipeline import wiring
 from pipeline.api.deps import UnknownQueueError, known_queue_names
 from pipeline.api.problems import InvalidRequestError
 from pipeline.connection import PING_ERRORS, is_cluster, is_unavailable, make_async_client

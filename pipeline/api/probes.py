@@ -14,7 +14,7 @@ from fastapi import APIRouter, Response
 from fastapi.params import Depends as DependsParam
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from pipeline import app as wiring
+from pipeline import wiring
 from pipeline.connection import UNAVAILABLE_ERRORS, address_of, ping, reason_of, setting_of
 from pipeline.errors import RedisUnavailableError
 from pipeline.prometheus import render

@@ -30,8 +30,7 @@ from pydantic import BaseModel
 from redis.exceptions import RedisClusterException
 from starlette.exceptions import HTTPException
 
-from pipeline import app as wiring
-from pipeline import errors
+from pipeline import errors, wiring
 from pipeline.connection import UNAVAILABLE_ERRORS, describe, describe_error, is_unavailable, setting_name
 
 logger = logging.getLogger("pipeline.api")

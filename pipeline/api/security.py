@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 
-from pipeline import app as wiring
+from pipeline import wiring
 from pipeline.api import audit
 from pipeline.api.auth import Credentials, Principal, Role, SessionSigner
 from pipeline.api.problems import ForbiddenError, NotAuthenticatedError

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
-from pipeline import app as wiring
+from pipeline import wiring
 from pipeline.api import audit, pages
 from pipeline.api.auth import Principal, Role
 from pipeline.api.problems import ForbiddenError, NotAuthenticatedError, TooManyLoginsError

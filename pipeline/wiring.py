@@ -1,4 +1,6 @@
-"""Process-wide wiring: the settings, the Redis client and the broker in use.
+"""Process-wide wiring: the settings and the Redis client in use.
+
+The broker and its middleware are put together in :mod:`pipeline.composition`.
 
 Everything is built lazily on first use, never at import time.  Tests and the
 CLI call :func:`configure` to point the process somewhere else.
