@@ -181,6 +181,23 @@ def run_python(code: str, env: dict[str, str], timeout: float = 60) -> subproces
     )
 
 
+def run_isolated(
+    argv: list[str], env: dict[str, str], unset: tuple[str, ...] = ("REDIS_",)
+) -> subprocess.CompletedProcess[str]:
+    """Run ``argv`` from the project root with ``env``, after dropping the caller's variables
+    that start with any of ``unset`` (so only the test's own settings apply)."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(unset)}
+    return subprocess.run(
+        argv,
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+
+
 def any_of(*values: Any) -> Any:
     return next((v for v in values if v), None)
 

@@ -9,22 +9,11 @@ import threading
 
 import pytest
 
-from tests.support import ROOT, free_port
+from tests.support import free_port, run_isolated
 
 
 def _run(argv: list[str], **env: str) -> subprocess.CompletedProcess[str]:
-    import os
-
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("REDIS_")}
-    return subprocess.run(
-        argv,
-        cwd=ROOT,
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
+    return run_isolated(argv, env)
 
 
 def _cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:

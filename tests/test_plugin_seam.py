@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import plugins
-from tests.support import ROOT, free_port, run_python
+from tests.support import ROOT, free_port, run_isolated, run_python
 
 CORE = ("pipeline", "middleware")
 DOMAIN = "actors"
@@ -100,16 +100,8 @@ def test_the_actor_modules_setting_adds_modules_to_the_worker(settings) -> None:
 
 
 def _dramatiq(module: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("REDIS_", "SMTP_", "STORAGE_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "dramatiq", module, "--processes", "1", "--threads", "1"],
-        cwd=ROOT,
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
+    argv = [sys.executable, "-m", "dramatiq", module, "--processes", "1", "--threads", "1"]
+    return run_isolated(argv, env, unset=("REDIS_", "SMTP_", "STORAGE_"))
 
 
 @pytest.mark.parametrize("module", ["pipeline.actors", "actors.worker"])
